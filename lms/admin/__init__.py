@@ -1,0 +1,71 @@
+"""Administration: platform figures, users and their roles, courses with completion."""
+
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Course, Enrolment, Role, User
+from ..permissions import admin_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/")
+@admin_required
+def index():  # noqa: ANN201
+    courses = db.session.execute(
+        sa.select(
+            Course,
+            sa.func.count(Enrolment.id).label("enrolled"),
+            sa.func.count(Enrolment.completed_at).label("completed"),
+            sa.func.avg(Enrolment.progress).label("progress"),
+        )
+        .outerjoin(Enrolment, Enrolment.course_id == Course.id)
+        .group_by(Course.id)
+        .order_by(Course.title)
+    ).all()
+    users_by_role = dict(db.session.execute(sa.select(User.role, sa.func.count(User.id)).group_by(User.role)).all())
+    return render_template("admin/index.html", courses=courses, users_by_role=users_by_role)
+
+
+@bp.get("/users")
+@admin_required
+def users():  # noqa: ANN201
+    q = request.args.get("q", "").strip()[:100]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = 20
+    query = sa.select(User)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.name).like(like)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template(
+        "admin/users.html", users=rows, q=q, page=page, pages=max(1, math.ceil(total / per_page)), total=total,
+        roles=[r.value for r in Role],
+    )  # fmt: skip
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def set_role(user_id: int):  # noqa: ANN201
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    role = request.form.get("role", "")
+    if role not in {r.value for r in Role}:
+        flash(_("알 수 없는 역할입니다."), "error")
+    elif user.id == current_user.id and role != Role.ADMIN:
+        flash(_("자기 자신의 관리자 권한은 해제할 수 없습니다."), "error")
+    else:
+        user.role = role
+        db.session.commit()
+        flash(_("%(name)s님의 역할을 바꾸었습니다.", name=user.name), "success")
+    current_app.logger.info("role of user %s set to %s by %s", user.id, role, current_user.id)
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("admin.users"))

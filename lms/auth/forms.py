@@ -1,0 +1,40 @@
+"""Registration and login forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from ..web import LABELS
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("이름"), validators=[DataRequired(_l("이름을 입력해 주세요.")), Length(max=100)])
+    email = EmailField(
+        _l("이메일"),
+        validators=[DataRequired(_l("이메일을 입력해 주세요.")), Email(_l("올바른 이메일 주소가 아닙니다.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("비밀번호"),
+        validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(min=8, max=128, message=_l("비밀번호는 8자 이상이어야 합니다."))],
+        description=_l("8자 이상"),
+    )
+    confirm = PasswordField(
+        _l("비밀번호 확인"), validators=[EqualTo("password", message=_l("비밀번호가 서로 다릅니다."))]
+    )
+    learner_type = SelectField(
+        _l("학습자 유형"),
+        choices=[(code, text) for code, text in LABELS["audience"].items()],
+        validators=[DataRequired()],
+    )
+    organisation = StringField(
+        _l("소속 기관 (선택)"), validators=[Optional(), Length(max=200)], description=_l("회사나 학교 이름")
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("이메일"), validators=[DataRequired(_l("이메일을 입력해 주세요."))])
+    password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요."))])
+    remember = BooleanField(_l("로그인 상태 유지"))

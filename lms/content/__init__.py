@@ -1,0 +1,1 @@
+"""Course content: the on-disk course format, Markdown rendering and quiz grading (Flask-free)."""

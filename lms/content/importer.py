@@ -1,0 +1,168 @@
+"""Store validated course folders in the database: one savepoint per course, skipped when unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ..models import Course, CourseAsset, CourseModule, Item, utcnow
+from ..search.index import index_course
+from .loader import load_courses, resolve_relative
+from .render import render_markdown
+from .spec import ITEM_KINDS, CourseSpec, ItemSpec, Problem
+
+# Where rendered content links point; the web layer serves these paths.
+COURSE_URL = "/courses/{course}"
+ITEM_URL = "/courses/{course}/items/{item}"
+FILE_URL = "/courses/{course}/files/{path}"
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def import_courses(session: orm.Session, root: Path, *, force: bool = False) -> ImportReport:
+    """Import every course folder under `root`; a course with errors is left out, the others go in.
+
+    The caller owns the transaction (commits or rolls back); each course is stored in its own savepoint.
+    """
+    report = ImportReport()
+    for result in load_courses(root):
+        report.problems.extend(result.problems)
+        spec = result.course
+        if spec is None:
+            report.failed.append(result.slug)
+            continue
+        existing = session.scalar(sa.select(Course).where(Course.slug == spec.slug))
+        if existing is not None and existing.content_hash == spec.content_hash and not force:
+            report.unchanged.append(spec.slug)
+            continue
+        try:
+            with session.begin_nested():
+                store_course(session, spec, existing)
+        except sa.exc.SQLAlchemyError as exc:
+            report.problems.append(Problem(f"{spec.slug}/course.yml", 1, f"could not be stored: {exc.__class__.__name__}"))
+            report.failed.append(spec.slug)
+            continue
+        report.imported.append(spec.slug)
+    return report
+
+
+def store_course(session: orm.Session, spec: CourseSpec, course: Course | None = None) -> Course:
+    """Create or update the course from `spec`, keeping item identities (and so learners' records)."""
+    if course is None:
+        course = Course(slug=spec.slug)
+        session.add(course)
+    for name in ("title", "summary", "track", "industry", "level", "audience", "language", "hours", "licence",
+                 "tags", "instructors", "prerequisites", "content_hash"):  # fmt: skip
+        setattr(course, name, getattr(spec, name))
+    course.completion = spec.completion.to_dict()
+    course.overview_html = render_markdown(spec.overview, _resolver(spec.slug, "overview.md"))
+    course.imported_at = utcnow()
+    course.modules.clear()
+    session.flush()
+
+    existing = {item.slug: item for item in session.scalars(sa.select(Item).where(Item.course_id == course.id))}
+    position = 0
+    kept: list[tuple[Item, ItemSpec]] = []
+    for m_pos, module_spec in enumerate(spec.modules):
+        module = CourseModule(position=m_pos, title=module_spec.title)
+        course.modules.append(module)
+        session.flush()
+        for item_spec in module_spec.items:
+            item = existing.pop(item_spec.slug, None) or Item(course_id=course.id, slug=item_spec.slug)
+            _fill_item(item, item_spec, spec.slug)
+            item.module_id, item.position, item.active = module.id, position, True
+            position += 1
+            session.add(item)
+            kept.append((item, item_spec))
+    for retired in existing.values():
+        retired.active, retired.module_id = False, None
+
+    session.execute(sa.delete(CourseAsset).where(CourseAsset.course_id == course.id))
+    session.add_all(
+        CourseAsset(
+            course_id=course.id,
+            path=path,
+            media_type=mimetypes.guess_type(path)[0] or "application/octet-stream",
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+        )
+        for path, content in spec.assets.items()
+    )
+    session.flush()
+    index_course(session, course, spec, [item for item, _ in kept])
+    return course
+
+
+def _fill_item(item: Item, spec: ItemSpec, course_slug: str) -> None:
+    resolve = _resolver(course_slug, spec.path)
+    item.kind, item.title, item.minutes, item.required = spec.kind, spec.title, spec.minutes, spec.required
+    data: dict[str, Any] = {"path": spec.path, "objectives": spec.objectives, "tags": spec.tags}
+    if spec.kind == "lesson":
+        item.body_html = render_markdown(spec.body, resolve)
+    elif spec.kind == "quiz":
+        item.body_html = ""
+        data["pass_score"] = spec.pass_score
+        data["questions"] = [
+            {
+                "id": q.id,
+                "type": q.type,
+                "prompt": q.prompt,
+                "prompt_html": render_markdown(q.prompt, resolve),
+                "options": [
+                    {"text": o.text, "html": _inline(render_markdown(o.text, resolve)), "correct": o.correct}
+                    for o in q.options
+                ],
+                "answers": q.answers,
+                "explanation": q.explanation,
+                "explanation_html": render_markdown(q.explanation, resolve),
+                "points": q.points,
+            }
+            for q in spec.questions
+        ]
+    else:
+        item.body_html = ""
+        data["notebook"] = spec.notebook
+    item.data = data
+
+
+def _inline(html: str) -> str:
+    match = re.fullmatch(r"<p>(.*)</p>", html.strip(), re.S)
+    return match.group(1) if match and "<p>" not in match.group(1) else html
+
+
+def _resolver(course_slug: str, file_path: str):
+    base = PurePosixPath(file_path).parent
+
+    def resolve(url: str) -> str | None:
+        target, _, anchor = url.partition("#")
+        resolved = resolve_relative(course_slug, base, target) if target else None
+        if resolved is None:
+            return None
+        slug, path = resolved
+        suffix = PurePosixPath(path).suffix.lower()
+        if path in ("overview.md", "course.yml"):
+            link = COURSE_URL.format(course=slug)
+        elif suffix in ITEM_KINDS and not path.startswith(("data/", "images/")):
+            link = ITEM_URL.format(course=slug, item=PurePosixPath(path).stem)
+        else:
+            link = FILE_URL.format(course=slug, path=path)
+        return link + (f"#{anchor}" if anchor else "")
+
+    return resolve

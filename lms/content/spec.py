@@ -1,0 +1,130 @@
+"""The course format as plain data: what a course folder says, before it is stored anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TRACKS = ("foundations", "data-analysis", "machine-learning", "mlops", "generative-ai", "ai-x")
+INDUSTRIES = (
+    "manufacturing",
+    "shipbuilding",
+    "energy",
+    "logistics",
+    "food",
+    "office",
+    "healthcare",
+    "cross-industry",
+)
+LEVELS = ("beginner", "intermediate", "advanced")
+AUDIENCES = ("sme", "startup", "student", "other")
+LANGUAGES = ("ko", "en")
+ITEM_KINDS = {".md": "lesson", ".yml": "quiz", ".yaml": "quiz", ".ipynb": "exercise"}
+QUESTION_TYPES = ("single", "multiple", "short")
+
+ItemKind = Literal["lesson", "quiz", "exercise"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a course file, located by file and line."""
+
+    file: str
+    line: int
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+@dataclass
+class CompletionRule:
+    """When a course counts as completed (data, per course)."""
+
+    min_progress: int = 80
+    min_score: int = 60
+    require_exercises: bool = False
+    score: Literal["best", "last"] = "best"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_progress": self.min_progress,
+            "min_score": self.min_score,
+            "require_exercises": self.require_exercises,
+            "score": self.score,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> CompletionRule:
+        return cls(**(data or {}))
+
+
+@dataclass
+class Option:
+    text: str
+    correct: bool = False
+
+
+@dataclass
+class Question:
+    id: str
+    type: Literal["single", "multiple", "short"]
+    prompt: str
+    options: list[Option] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    explanation: str = ""
+    points: float = 1.0
+
+
+@dataclass
+class ItemSpec:
+    """A lesson, quiz or exercise as written in the course folder."""
+
+    slug: str
+    kind: ItemKind
+    path: str
+    title: str
+    minutes: int
+    required: bool = True
+    body: str = ""  # Markdown of a lesson
+    objectives: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    pass_score: int = 60
+    notebook: dict[str, Any] | None = None  # the instructor's source notebook (never sent to learners)
+
+
+@dataclass
+class ModuleSpec:
+    title: str
+    items: list[ItemSpec] = field(default_factory=list)
+
+
+@dataclass
+class CourseSpec:
+    """Everything a course folder holds, validated."""
+
+    slug: str
+    title: str
+    summary: str
+    track: str
+    industry: str
+    level: str
+    audience: list[str]
+    language: str
+    hours: float
+    licence: str
+    content_hash: str
+    tags: list[str] = field(default_factory=list)
+    instructors: list[dict[str, str]] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)
+    completion: CompletionRule = field(default_factory=CompletionRule)
+    overview: str = ""
+    modules: list[ModuleSpec] = field(default_factory=list)
+    assets: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[ItemSpec]:
+        return [item for module in self.modules for item in module.items]

@@ -1,0 +1,162 @@
+"""Taking a course: lesson and quiz pages, marking complete, time on task, quiz submission, course files."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..catalog import course_or_404
+from ..content.quiz import QuizResult
+from ..extensions import db
+from ..models import Course, CourseAsset, Enrolment, Item
+from ..services import learning
+
+bp = Blueprint("learn", __name__, url_prefix="/courses")
+
+
+def _enrolled(course: Course) -> Enrolment:
+    enrolment = learning.enrolment_for(db.session, current_user.id, course.id)
+    if enrolment is None:
+        abort(redirect(url_for("catalog.course", slug=course.slug, need="enrol")))
+    return enrolment
+
+
+def _item_or_404(items: list[Item], item_slug: str) -> Item:
+    item = next((i for i in items if i.slug == item_slug), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/<slug>/continue")
+@login_required
+def resume(slug: str):  # noqa: ANN201
+    course = course_or_404(slug)
+    enrolment = _enrolled(course)
+    item = learning.next_item(db.session, enrolment)
+    if item is None:
+        return redirect(url_for("catalog.course", slug=slug))
+    return redirect(url_for("learn.item", slug=slug, item_slug=item.slug))
+
+
+@bp.get("/<slug>/items/<item_slug>")
+@login_required
+def item(slug: str, item_slug: str):  # noqa: ANN201
+    course = course_or_404(slug)
+    enrolment = _enrolled(course)
+    items = list(db.session.scalars(learning.active_items(course.id)))
+    current = _item_or_404(items, item_slug)
+    index = items.index(current)
+    progress = learning.progress_by_item(db.session, current_user.id, course.id)
+    learning.visit(db.session, enrolment, current)
+    db.session.commit()
+    context = {
+        "course": course,
+        "enrolment": enrolment,
+        "items": items,
+        "item": current,
+        "progress": progress,
+        "row": progress.get(current.id),
+        "previous": items[index - 1] if index > 0 else None,
+        "next": items[index + 1] if index + 1 < len(items) else None,
+        "modules": {m.id: m for m in course.modules},
+    }
+    if current.kind == "quiz":
+        attempts = learning.attempts_for(db.session, current_user.id, current.id)
+        shown = None
+        if (attempt_id := request.args.get("attempt", type=int)) is not None:
+            shown = next((a for a in attempts if a.id == attempt_id), None)
+            if shown is None:
+                abort(404)
+        context.update(attempts=attempts, shown=shown, result=QuizResult.from_dict(shown.result) if shown else None)
+        return render_template("learn/quiz.html", **context)
+    if current.kind == "exercise":
+        return render_template("learn/exercise.html", **context)
+    return render_template("learn/lesson.html", **context)
+
+
+@bp.post("/<slug>/items/<item_slug>/complete")
+@login_required
+def complete(slug: str, item_slug: str):  # noqa: ANN201
+    course = course_or_404(slug)
+    enrolment = _enrolled(course)
+    items = list(db.session.scalars(learning.active_items(course.id)))
+    current = _item_or_404(items, item_slug)
+    if current.kind != "lesson":
+        abort(400)
+    was_completed = enrolment.completed_at is not None
+    learning.complete_lesson(db.session, enrolment, current)
+    db.session.commit()
+    if enrolment.completed_at and not was_completed:
+        flash(_("축하합니다! '%(title)s' 과정을 수료했습니다.", title=course.title), "success")
+    index = items.index(current)
+    if request.form.get("go") == "next" and index + 1 < len(items):
+        return redirect(url_for("learn.item", slug=slug, item_slug=items[index + 1].slug))
+    return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
+
+
+@bp.post("/<slug>/items/<item_slug>/time")
+@login_required
+def time_spent(slug: str, item_slug: str):  # noqa: ANN201
+    course = course_or_404(slug)
+    enrolment = learning.enrolment_for(db.session, current_user.id, course.id)
+    item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
+    if enrolment is None or item is None:
+        abort(404)
+    seconds = request.form.get("seconds", type=int)
+    if seconds is None or seconds < 0:
+        abort(400)
+    counted = learning.add_time(db.session, enrolment, item, seconds)
+    db.session.commit()
+    return jsonify(counted=counted)
+
+
+@bp.post("/<slug>/items/<item_slug>/quiz")
+@login_required
+def submit_quiz(slug: str, item_slug: str):  # noqa: ANN201
+    course = course_or_404(slug)
+    enrolment = _enrolled(course)
+    item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
+    if item is None or item.kind != "quiz":
+        abort(404)
+    answers = {q["id"]: request.form.getlist(f"q-{q['id']}") for q in item.data.get("questions", [])}
+    unanswered = [qid for qid, given in answers.items() if not any(g.strip() for g in given)]
+    if len(unanswered) == len(answers):
+        flash(_("답을 하나 이상 선택하거나 입력한 뒤 제출해 주세요."), "error")
+        return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
+    was_completed = enrolment.completed_at is not None
+    attempt = learning.submit_quiz(db.session, enrolment, item, answers)
+    db.session.commit()
+    if enrolment.completed_at and not was_completed:
+        flash(_("축하합니다! '%(title)s' 과정을 수료했습니다.", title=course.title), "success")
+    return redirect(url_for("learn.item", slug=slug, item_slug=item_slug, attempt=attempt.id, _anchor="result"))
+
+
+@bp.get("/<slug>/files/<path:path>")
+def asset(slug: str, path: str):  # noqa: ANN201
+    course = course_or_404(slug)
+    row = db.session.execute(
+        sa.select(CourseAsset.content, CourseAsset.media_type, CourseAsset.sha256).where(
+            CourseAsset.course_id == course.id, CourseAsset.path == path
+        )
+    ).first()
+    if row is None:
+        abort(404)
+    if request.if_none_match and row.sha256 in request.if_none_match:
+        return Response(status=304)
+    response = Response(row.content, mimetype=row.media_type)
+    response.set_etag(row.sha256)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if row.media_type == "image/svg+xml":
+        # An SVG opened directly must not run script: sandbox it.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    if not row.media_type.startswith("image/"):
+        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"
+    return response
+

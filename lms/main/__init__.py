@@ -1,0 +1,28 @@
+"""The home page and the language switcher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_login import current_user
+
+from ..web import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():  # noqa: ANN201
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    return redirect(url_for("catalog.index"))
+
+
+@bp.post("/lang")
+def set_language():  # noqa: ANN201
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    response = redirect(safe_next(request.form.get("next"), url_for("catalog.index")))
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

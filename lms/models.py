@@ -1,0 +1,260 @@
+"""SQLAlchemy 2.x typed models: content (courses, items, assets) apart from learning records (Flask-free)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(orm.DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON, datetime: sa.DateTime(timezone=True)}
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    ORG_MANAGER = "org_manager"
+    ADMIN = "admin"
+
+
+class LearnerType(enum.StrEnum):
+    SME = "sme"
+    STARTUP = "startup"
+    STUDENT = "student"
+    OTHER = "other"
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.LEARNER.value, index=True)
+    learner_type: Mapped[str] = mapped_column(sa.String(20), default=LearnerType.OTHER.value)
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisation.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    # Flask-Login's user protocol, kept here so models need no Flask import.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles or self.role == Role.ADMIN
+
+
+class Course(Base):
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    track: Mapped[str] = mapped_column(sa.String(40), index=True)
+    industry: Mapped[str] = mapped_column(sa.String(40), index=True)
+    level: Mapped[str] = mapped_column(sa.String(20), index=True)
+    audience: Mapped[list[Any]]
+    language: Mapped[str] = mapped_column(sa.String(8), default="ko")
+    hours: Mapped[float] = mapped_column(default=0.0)
+    licence: Mapped[str] = mapped_column(sa.String(100))
+    tags: Mapped[list[Any]]
+    instructors: Mapped[list[Any]]
+    prerequisites: Mapped[list[Any]]
+    completion: Mapped[dict[str, Any]]
+    overview_html: Mapped[str] = mapped_column(sa.Text, default="")
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    published: Mapped[bool] = mapped_column(default=True)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    modules: Mapped[list[CourseModule]] = relationship(
+        back_populates="course", order_by="CourseModule.position", cascade="all, delete-orphan"
+    )
+
+
+class CourseModule(Base):
+    __tablename__ = "course_module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(200))
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+
+
+class Item(Base):
+    """A lesson, quiz or exercise; retired items (no longer in the outline) keep learners' records."""
+
+    __tablename__ = "item"
+    __table_args__ = (sa.UniqueConstraint("course_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course_module.id", ondelete="SET NULL"))
+    slug: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    minutes: Mapped[int] = mapped_column(default=0)
+    required: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    # Kind-specific content: objectives and tags; quiz questions with their answers (server-side only).
+    data: Mapped[dict[str, Any]]
+
+    @property
+    def scored(self) -> bool:
+        return self.kind in ("quiz", "exercise")
+
+
+class CourseAsset(Base):
+    """An image or data file of a course, served from the database so content is one transaction."""
+
+    __tablename__ = "course_asset"
+    __table_args__ = (sa.UniqueConstraint("course_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(sa.String(300))
+    media_type: Mapped[str] = mapped_column(sa.String(100))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+
+
+class Enrolment(Base):
+    """A learner in a course, with progress derived from the learning record."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (sa.UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    progress: Mapped[int] = mapped_column(default=0)  # percent of required items done
+    score: Mapped[float | None]  # course score 0-100; None while the course has no scored items
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("item.id", ondelete="SET NULL"))
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(lazy="joined")
+
+
+class ItemProgress(Base):
+    """One summary row per learner and item (kept current from the learning record)."""
+
+    __tablename__ = "item_progress"
+    __table_args__ = (sa.UniqueConstraint("user_id", "item_id"), sa.Index("ix_item_progress_course", "course_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    completed_at: Mapped[datetime | None]
+    seconds: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    best_score: Mapped[float | None]
+    last_score: Mapped[float | None]
+    passed: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizAttempt(Base):
+    __tablename__ = "quiz_attempt"
+    __table_args__ = (sa.Index("ix_quiz_attempt_user_item", "user_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answers: Mapped[dict[str, Any]]
+    score: Mapped[float]
+    result: Mapped[dict[str, Any]]
+
+
+class LearningRecord(Base):
+    """Append-only statement of what a learner did (actor, verb, object, result, time), after xAPI."""
+
+    __tablename__ = "learning_record"
+    __table_args__ = (sa.Index("ix_learning_record_user_course", "user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("item.id", ondelete="SET NULL"), index=True)
+    verb: Mapped[str] = mapped_column(sa.String(20))
+    score: Mapped[float | None]
+    success: Mapped[bool | None]
+    duration_seconds: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SearchDoc(Base):
+    """A searchable text: a course's description or one of its items."""
+
+    __tablename__ = "search_doc"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    text: Mapped[str] = mapped_column(sa.Text)
+    length: Mapped[int] = mapped_column(default=0)
+
+
+class SearchTerm(Base):
+    """Inverted index: how strongly a term marks a search document (title hits weigh more)."""
+
+    __tablename__ = "search_term"
+    __table_args__ = (sa.Index("ix_search_term_term_doc", "term", "doc_id"),)
+
+    doc_id: Mapped[int] = mapped_column(sa.ForeignKey("search_doc.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    weight: Mapped[float]

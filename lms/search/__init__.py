@@ -1,0 +1,1 @@
+"""Course search: Korean-aware terms from Kiwi's morphological analysis, stored in an inverted index."""

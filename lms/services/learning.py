@@ -1,0 +1,227 @@
+"""The learner's journey: enrol, visit items, record time, complete lessons, submit quizzes, derive progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ..content.quiz import QuizResult, grade_quiz
+from ..content.spec import CompletionRule, Option, Question
+from ..models import Course, Enrolment, Item, ItemProgress, LearningRecord, QuizAttempt, utcnow
+
+MAX_SECONDS_PER_REPORT = 30 * 60
+
+
+def record(
+    session: orm.Session,
+    user_id: int,
+    course_id: int,
+    verb: str,
+    item_id: int | None = None,
+    *,
+    score: float | None = None,
+    success: bool | None = None,
+    duration: int | None = None,
+) -> None:
+    """Append one statement to the learning record."""
+    session.add(
+        LearningRecord(
+            user_id=user_id, course_id=course_id, item_id=item_id, verb=verb, score=score, success=success,
+            duration_seconds=duration,
+        )
+    )  # fmt: skip
+
+
+def enrolment_for(session: orm.Session, user_id: int, course_id: int) -> Enrolment | None:
+    return session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id))
+
+
+def enrol(session: orm.Session, user_id: int, course: Course) -> Enrolment:
+    """Enrol the learner (idempotent)."""
+    enrolment = enrolment_for(session, user_id, course.id)
+    if enrolment is None:
+        enrolment = Enrolment(user_id=user_id, course_id=course.id, course=course)
+        session.add(enrolment)
+        record(session, user_id, course.id, "registered")
+        session.flush()
+    return enrolment
+
+
+def active_items(course_id: int) -> sa.Select[tuple[Item]]:
+    return sa.select(Item).where(Item.course_id == course_id, Item.active).order_by(Item.position)
+
+
+def progress_by_item(session: orm.Session, user_id: int, course_id: int) -> dict[int, ItemProgress]:
+    rows = session.scalars(
+        sa.select(ItemProgress).where(ItemProgress.user_id == user_id, ItemProgress.course_id == course_id)
+    )
+    return {row.item_id: row for row in rows}
+
+
+def _progress_row(session: orm.Session, user_id: int, item: Item) -> ItemProgress:
+    row = session.scalar(
+        sa.select(ItemProgress).where(ItemProgress.user_id == user_id, ItemProgress.item_id == item.id)
+    )
+    if row is None:
+        row = ItemProgress(user_id=user_id, item_id=item.id, course_id=item.course_id)
+        session.add(row)
+    return row
+
+
+def visit(session: orm.Session, enrolment: Enrolment, item: Item) -> None:
+    """Remember where the learner is, so 'continue' brings them back."""
+    enrolment.last_item_id = item.id
+    enrolment.last_activity_at = utcnow()
+
+
+def add_time(session: orm.Session, enrolment: Enrolment, item: Item, seconds: int) -> int:
+    """Add time spent on an item (a report from the page, capped); returns the seconds counted."""
+    seconds = max(0, min(int(seconds), MAX_SECONDS_PER_REPORT))
+    if seconds:
+        row = _progress_row(session, enrolment.user_id, item)
+        row.seconds = (row.seconds or 0) + seconds
+        row.updated_at = utcnow()
+        record(session, enrolment.user_id, item.course_id, "experienced", item.id, duration=seconds)
+        enrolment.last_activity_at = utcnow()
+    return seconds
+
+
+def complete_lesson(session: orm.Session, enrolment: Enrolment, item: Item) -> bool:
+    """Mark a lesson complete (idempotent); returns True the first time."""
+    row = _progress_row(session, enrolment.user_id, item)
+    first = row.completed_at is None
+    if first:
+        row.completed_at = row.updated_at = utcnow()
+        record(session, enrolment.user_id, item.course_id, "completed", item.id)
+        session.flush()
+        recompute(session, enrolment)
+    visit(session, enrolment, item)
+    return first
+
+
+def questions_of(item: Item) -> list[Question]:
+    return [
+        Question(
+            id=q["id"], type=q["type"], prompt=q["prompt"], options=[Option(o["text"], o["correct"]) for o in q["options"]],
+            answers=q["answers"], explanation=q["explanation"], points=q["points"],
+        )
+        for q in item.data.get("questions", [])
+    ]  # fmt: skip
+
+
+def submit_quiz(session: orm.Session, enrolment: Enrolment, item: Item, answers: dict[str, list[str]]) -> QuizAttempt:
+    """Grade and store an attempt, then update the item's summary and the course's progress."""
+    questions = questions_of(item)
+    known = {q.id for q in questions}
+    answers = {qid: [str(a)[:500] for a in given][:20] for qid, given in answers.items() if qid in known}
+    result: QuizResult = grade_quiz(questions, answers)
+    attempt = QuizAttempt(
+        user_id=enrolment.user_id, item_id=item.id, answers=answers, score=result.score, result=result.to_dict()
+    )
+    session.add(attempt)
+    passed = result.score >= item.data.get("pass_score", 60)
+    row = _progress_row(session, enrolment.user_id, item)
+    row.attempts = (row.attempts or 0) + 1
+    row.last_score = result.score
+    row.best_score = max(row.best_score or 0.0, result.score)
+    row.passed = row.passed or passed
+    row.completed_at = row.completed_at or utcnow()
+    row.updated_at = utcnow()
+    record(
+        session, enrolment.user_id, item.course_id, "passed" if passed else "failed", item.id,
+        score=result.score, success=passed,
+    )  # fmt: skip
+    session.flush()
+    recompute(session, enrolment)
+    visit(session, enrolment, item)
+    return attempt
+
+
+@dataclass
+class CourseStanding:
+    required: int
+    done: int
+    scored: int
+    score: float | None
+    exercises_open: int
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.done / self.required) if self.required else 0
+
+
+def standing(session: orm.Session, user_id: int, course: Course) -> CourseStanding:
+    """Progress and score over the course's required items, in one aggregate query."""
+    rule = CompletionRule.from_dict(course.completion)
+    item_score = ItemProgress.last_score if rule.score == "last" else ItemProgress.best_score
+    scored = Item.kind.in_(("quiz", "exercise"))
+    row = session.execute(
+        sa.select(
+            sa.func.count(Item.id),
+            sa.func.count(ItemProgress.completed_at),
+            sa.func.count(sa.case((scored, Item.id))),
+            sa.func.sum(sa.case((scored, sa.func.coalesce(item_score, 0.0)))),
+            sa.func.count(sa.case((sa.and_(Item.kind == "exercise", sa.not_(sa.func.coalesce(ItemProgress.passed, False))), Item.id))),
+        )
+        .select_from(Item)
+        .outerjoin(ItemProgress, sa.and_(ItemProgress.item_id == Item.id, ItemProgress.user_id == user_id))
+        .where(Item.course_id == course.id, Item.active, Item.required)
+    ).one()
+    required, done, n_scored, score_sum, exercises_open = row
+    score = round(float(score_sum or 0) / n_scored, 1) if n_scored else None
+    return CourseStanding(required, done, n_scored, score, exercises_open)
+
+
+def completion_holds(rule: CompletionRule, state: CourseStanding) -> bool:
+    score_ok = state.score is None or state.score >= rule.min_score
+    exercises_ok = not rule.require_exercises or state.exercises_open == 0
+    return state.required > 0 and state.progress >= rule.min_progress and score_ok and exercises_ok
+
+
+def recompute(session: orm.Session, enrolment: Enrolment) -> None:
+    """Derive the enrolment's progress, score and completion from the item summaries."""
+    course = enrolment.course
+    state = standing(session, enrolment.user_id, course)
+    enrolment.progress, enrolment.score = state.progress, state.score
+    enrolment.last_activity_at = utcnow()
+    if enrolment.completed_at is None and completion_holds(CompletionRule.from_dict(course.completion), state):
+        enrolment.completed_at = utcnow()
+        record(session, enrolment.user_id, course.id, "completed", score=state.score, success=True)
+
+
+def next_item(session: orm.Session, enrolment: Enrolment) -> Item | None:
+    """The first required item not done yet; else the last item visited; else the first item."""
+    done = sa.select(ItemProgress.item_id).where(
+        ItemProgress.user_id == enrolment.user_id, ItemProgress.completed_at.is_not(None)
+    )
+    item = session.scalar(
+        active_items(enrolment.course_id).where(Item.required, Item.id.not_in(done)).limit(1)
+    )
+    if item is None and enrolment.last_item_id is not None:
+        item = session.get(Item, enrolment.last_item_id)
+    return item or session.scalar(active_items(enrolment.course_id).limit(1))
+
+
+def attempts_for(session: orm.Session, user_id: int, item_id: int) -> list[QuizAttempt]:
+    return list(
+        session.scalars(
+            sa.select(QuizAttempt)
+            .where(QuizAttempt.user_id == user_id, QuizAttempt.item_id == item_id)
+            .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        )
+    )
+
+
+def my_enrolments(session: orm.Session, user_id: int) -> list[Enrolment]:
+    return list(
+        session.scalars(
+            sa.select(Enrolment).where(Enrolment.user_id == user_id).order_by(Enrolment.last_activity_at.desc())
+        )
+    )
+
+
+def last_activity(enrolments: list[Enrolment]) -> datetime | None:
+    return max((e.last_activity_at for e in enrolments), default=None)

@@ -1,0 +1,79 @@
+"""What every view and template shares: labels of the content vocabulary, safe redirects, formatting."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from flask_babel import format_datetime, format_decimal, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
+
+LABELS = {
+    "track": {
+        "foundations": _l("AI 기초"),
+        "data-analysis": _l("데이터 분석"),
+        "machine-learning": _l("머신러닝"),
+        "mlops": _l("MLOps"),
+        "generative-ai": _l("생성형 AI"),
+        "ai-x": _l("AI+X 사례"),
+    },
+    "industry": {
+        "manufacturing": _l("제조"),
+        "shipbuilding": _l("조선"),
+        "energy": _l("에너지"),
+        "logistics": _l("물류·유통"),
+        "food": _l("식품"),
+        "office": _l("사무·서비스"),
+        "healthcare": _l("헬스케어"),
+        "cross-industry": _l("산업 공통"),
+    },
+    "level": {"beginner": _l("입문"), "intermediate": _l("중급"), "advanced": _l("고급")},
+    "audience": {
+        "sme": _l("중소기업 재직자"),
+        "startup": _l("벤처·스타트업"),
+        "student": _l("대학생"),
+        "other": _l("기타"),
+    },
+    "kind": {"lesson": _l("강의"), "quiz": _l("퀴즈"), "exercise": _l("실습")},
+    "role": {
+        "learner": _l("학습자"),
+        "instructor": _l("강사"),
+        "org_manager": _l("기관 담당자"),
+        "admin": _l("관리자"),
+    },
+}
+
+
+def label(group: str, code: str | None) -> str:
+    return str(LABELS.get(group, {}).get(code or "", code or ""))
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """`target` when it is a path on this site, else `fallback` (no open redirects)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def minutes_text(minutes: int) -> str:
+    if minutes >= 60:
+        hours, rest = divmod(minutes, 60)
+        return gettext("%(h)d시간 %(m)d분", h=hours, m=rest) if rest else gettext("%(h)d시간", h=hours)
+    return gettext("%(m)d분", m=minutes)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(label=label, csrf_token=generate_csrf, get_locale=get_locale)
+    app.jinja_env.filters.update(
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        number=lambda value: format_decimal(value) if value is not None else "",
+        minutes=minutes_text,
+    )
+
+    @app.context_processor
+    def _request_helpers() -> dict[str, object]:
+        return {"current_path": request.full_path.rstrip("?") if request else "/"}

@@ -1,0 +1,126 @@
+"""Shared fixtures: one app and schema per run, each test inside a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lms import create_app
+from lms.content.importer import import_courses
+from lms.extensions import alembic, db
+from lms.services.accounts import create_user
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD = "correct horse battery"
+
+
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PostgreSQL when DATABASE_URL says so (CI), else a fresh SQLite file."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_app(url: str, **overrides: object) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_ENGINES": {"default": url},
+        "AUTO_SETUP": False,
+        "DEMO_ACCOUNTS": False,
+        "COURSES_PATH": str(FIXTURES / "courses"),
+        "RATELIMIT_LOGIN": "1000 per minute",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def reset_database(app: Flask) -> None:
+    """Empty the database, then migrate it from nothing to head."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            assert "test" in (engine.url.database or ""), "refusing to reset a database not named for tests"
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        alembic.upgrade()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(database_url(tmp_path_factory))
+    reset_database(app)
+    with app.app_context():
+        report = import_courses(db.session, FIXTURES / "courses")
+        assert not report.errors, [str(p) for p in report.errors]
+        db.session.commit()
+    yield app
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[sa.orm.Session]:
+    """The app's session, bound to a connection whose outer transaction is rolled back after the test."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield db.session
+        finally:
+            db.session.close()
+            outer.rollback()
+            connection.close()
+            db.sessionmaker.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def client(app: Flask, session: sa.orm.Session) -> FlaskClient:
+    return app.test_client()
+
+
+class Actions:
+    """Log in and post forms as a user would, with the CSRF token the page gave."""
+
+    def __init__(self, client: FlaskClient, session: sa.orm.Session) -> None:
+        self.client = client
+        self.session = session
+
+    def csrf(self, path: str = "/courses/") -> str:
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+        assert match, "no CSRF token on " + path
+        return match.group(1)
+
+    def post(self, path: str, data: dict | None = None, **kwargs: object):  # noqa: ANN201
+        return self.client.post(path, data={"csrf_token": self.csrf(), **(data or {})}, **kwargs)
+
+    def user(self, email: str = "learner@example.com", role: str = "learner", name: str = "홍길동"):  # noqa: ANN201
+        user = create_user(self.session, name=name, email=email, password=PASSWORD, role=role)
+        self.session.commit()
+        return user
+
+    def login(self, email: str = "learner@example.com", password: str = PASSWORD):  # noqa: ANN201
+        return self.post("/auth/login", {"email": email, "password": password})
+
+    def login_as(self, role: str = "learner", email: str | None = None):  # noqa: ANN201
+        user = self.user(email or f"{role}@example.com", role=role)
+        response = self.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    def logout(self):  # noqa: ANN201
+        return self.post("/auth/logout")
+
+
+@pytest.fixture
+def actions(client: FlaskClient, session: sa.orm.Session) -> Actions:
+    return Actions(client, session)
