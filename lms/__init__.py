@@ -55,7 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """SQLite in WAL mode with foreign keys on, for every connection."""
+    """SQLite in WAL mode with foreign keys on, and transactions SQLAlchemy controls (so savepoints work)."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -63,9 +63,14 @@ def _configure_sqlite(app: Flask) -> None:
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # stop pysqlite from issuing its own BEGIN/COMMIT
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -66,8 +66,14 @@ def minutes_text(minutes: int) -> str:
     return gettext("%(m)d분", m=minutes)
 
 
+def url_with(**changes: object) -> str:
+    """The current page's URL with some query arguments changed (pagination, filters)."""
+    args = {**request.args.to_dict(), **{k: v for k, v in changes.items() if v is not None}}
+    return url_for(request.endpoint or "catalog.index", **(request.view_args or {}), **args)
+
+
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(label=label, csrf_token=generate_csrf, get_locale=get_locale)
+    app.jinja_env.globals.update(label=label, csrf_token=generate_csrf, get_locale=get_locale, url_with=url_with)
     app.jinja_env.filters.update(
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         number=lambda value: format_decimal(value) if value is not None else "",

@@ -258,14 +258,15 @@ class _CourseReader:
             if not isinstance(items, list) or not items:
                 self.out.error(MANIFEST, line_of(entry, "items", line), "a module needs at least one item")
                 items = []
-            for raw in items:
-                item = self._item(raw, line_of(items, default=line))
+            for index, raw in enumerate(items):
+                item_line = line_of(items, index, default=line)
+                item = self._item(raw, item_line)
                 if item is None:
                     continue
                 if item.slug in seen:
                     self.out.error(
                         MANIFEST,
-                        line_of(items, default=line),
+                        item_line,
                         f"{item.path} and {seen[item.slug]} have the same item name {item.slug!r}",
                     )
                     continue
@@ -397,7 +398,7 @@ class _CourseReader:
             return item
         ids: set[str] = set()
         for n, raw in enumerate(questions, start=1):
-            question = self._question(rel, raw, n, line_of(questions))
+            question = self._question(rel, raw, n, line_of(questions, n - 1))
             if question is None:
                 continue
             if question.id in ids:
@@ -443,11 +444,11 @@ class _CourseReader:
             if not isinstance(options, list) or len(options) < 2:
                 self.out.error(rel, line_of(raw, "options", line), f"question {n}: needs two or more 'options'")
                 return question
-            for opt in options:
+            for index, opt in enumerate(options):
                 if isinstance(opt, dict) and str(opt.get("text", "")).strip():
                     question.options.append(Option(str(opt["text"]).strip(), opt.get("correct") is True))
                 else:
-                    self.out.error(rel, line_of(opt, default=line_of(options)), f"question {n}: an option needs 'text'")
+                    self.out.error(rel, line_of(options, index), f"question {n}: an option needs 'text'")
             correct = sum(o.correct for o in question.options)
             if qtype == "single" and correct != 1:
                 self.out.error(

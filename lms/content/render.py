@@ -120,5 +120,5 @@ def plain_text(markdown_text: str) -> str:
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"<[^>]+>", " ", text)
     text = re.sub(r"^\s{0,3}(#{1,6}|[-*+]|\d+\.|>|!!!|\|)", " ", text, flags=re.M)
-    text = re.sub(r"[*_`~|=$\\]+", " ", text)
+    text = re.sub(r"[*`~=$\\]+", "", text).replace("|", " ")
     return re.sub(r"\s+", " ", text).strip()

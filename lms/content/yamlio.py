@@ -18,6 +18,7 @@ class LineList(list):
     """A sequence read from YAML, with the 1-based line it starts on."""
 
     line: int = 0
+    item_lines: list[int]
 
 
 class _Loader(yaml.SafeLoader):
@@ -39,6 +40,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     seq = LineList(loader.construct_object(child, deep=True) for child in node.value)
     seq.line = node.start_mark.line + 1
+    seq.item_lines = [child.start_mark.line + 1 for child in node.value]
     return seq
 
 
@@ -78,14 +80,17 @@ def _shift(data: Any, offset: int) -> None:
             _shift(value, offset)
     elif isinstance(data, LineList):
         data.line += offset
+        data.item_lines = [n + offset for n in data.item_lines]
         for value in data:
             _shift(value, offset)
 
 
-def line_of(data: Any, key: str | None = None, default: int = 1) -> int:
-    """The line of `key` in a mapping read by `load_yaml`, else of the mapping itself."""
+def line_of(data: Any, key: str | int | None = None, default: int = 1) -> int:
+    """The line of `key` in a mapping (or index in a sequence) read by `load_yaml`, else of the whole."""
+    if isinstance(data, LineList) and isinstance(key, int) and 0 <= key < len(data.item_lines):
+        return data.item_lines[key]
     if isinstance(data, LineDict):
-        if key is not None and key in data.key_lines:
+        if isinstance(key, str) and key in data.key_lines:
             return data.key_lines[key]
         return data.line or default
     if isinstance(data, LineList):

@@ -112,6 +112,19 @@ for _mod in filter(None, os.environ.pop("BAEUM_PRELOAD", "").split(",")):
     except Exception as _exc:  # a missing optional library must not stop grading
         print(f"preload {_mod}: {_exc!r}", file=sys.__stderr__)
 
+if "matplotlib" in sys.modules:  # Korean labels need a Hangul font (Debian: fonts-nanum) when the host has one
+    try:
+        from matplotlib import font_manager, rcParams
+
+        _names = {f.name for f in font_manager.fontManager.ttflist}
+        for _font in ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "UnDotum"):
+            if _font in _names:
+                rcParams["font.sans-serif"] = [_font, *rcParams["font.sans-serif"]]
+                rcParams["axes.unicode_minus"] = False
+                break
+    except Exception as _exc:
+        print(f"fonts: {_exc!r}", file=sys.__stderr__)
+
 from IPython.core.displaypub import DisplayPublisher  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 

@@ -158,8 +158,11 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
     except NotebookFormatError as exc:
         return exc.problems
     problems = _schema_problems(nb, filename)
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(c, dict) and "cell_type" in c for c in cells):
+        return problems or [Problem(filename, None, "not a valid notebook (nbformat v4): bad cells")]
     seen_ids: dict[str, int] = {}
-    for number, cell in enumerate(nb.cells, start=1):
+    for number, cell in enumerate(cells, start=1):
         def report(message: str, number: int = number) -> None:
             problems.append(Problem(filename, number, message))
 

@@ -26,10 +26,10 @@ def index_course(session: orm.Session, course: Course, spec: CourseSpec, items: 
     """Replace the course's search documents: its description and each of its items."""
     session.execute(sa.delete(SearchDoc).where(SearchDoc.course_id == course.id))
     session.flush()
-    docs = [(None, spec.title, " ".join([spec.summary, plain_text(spec.overview)]), spec.tags)]
+    docs = [(None, spec.title, " ".join([spec.summary, plain_text(spec.overview), *spec.tags]), spec.tags)]
     by_slug = {item.slug: item for item in items}
     for item_spec in spec.items:
-        parts = [plain_text(item_spec.body), *item_spec.objectives]
+        parts = [plain_text(item_spec.body), *item_spec.objectives, *item_spec.tags]
         parts += [plain_text(q.prompt) for q in item_spec.questions]
         docs.append((by_slug[item_spec.slug].id, item_spec.title, " ".join(parts), item_spec.tags))
     for item_id, title, text, tags in docs:

@@ -1,4 +1,4 @@
-"""Checks the course "생성형 AI 업무 활용" (courses/genai-at-work): files parse, links resolve, the exercise works.
+"""Checks the course "생성형 AI 업무 활용" (courses/genai-at-work): its files, links and exercise.
 
 The exercise's source notebook must pass all its own tests, and a crude release of it (solutions replaced by
 ``raise NotImplementedError()``, hidden tests removed) must fail its graded test cells.
@@ -24,8 +24,10 @@ SVGS = sorted((COURSE / "images").glob("*.svg"))
 MARKDOWN_FILES = [*LESSONS, COURSE / "overview.md", COURSE / "data" / "README.md"]
 
 SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*", re.M | re.S)
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
-# Markdown links and images: [text](target) / ![alt](target); absolute URLs and pure anchors are skipped below.
+HIDDEN_REGION = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S
+)
+# Markdown links and images: [text](target), ![alt](target); absolute URLs and anchors are skipped.
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -51,7 +53,8 @@ def crude_release(nb):
     for cell in released.cells:
         if _nbgrader(cell).get("solution"):
             if cell.cell_type == "code":
-                cell.source = SOLUTION_REGION.sub(lambda m: f"{m.group(1)}raise NotImplementedError()", cell.source)
+                stub = r"\1raise NotImplementedError()"
+                cell.source = SOLUTION_REGION.sub(stub, cell.source)
             else:
                 cell.source = SOLUTION_REGION.sub("YOUR ANSWER HERE", cell.source)
         cell.source = HIDDEN_REGION.sub("", cell.source)
@@ -119,7 +122,7 @@ def test_manifest_and_outline():
     course = yaml.safe_load((COURSE / "course.yml").read_text(encoding="utf-8"))
     for key in ("title", "summary", "track", "industry", "level", "audience", "licence", "outline"):
         assert course.get(key), key
-    assert course["track"] == "generative-ai" and course["industry"] == "office" and course["level"] == "beginner"
+    assert (course["track"], course["industry"], course["level"]) == ("generative-ai", "office", "beginner")
     assert set(course["audience"]) == {"sme", "startup", "student"}
     assert course["licence"] == "CC BY-SA 4.0"
     assert (COURSE / course["overview"]).is_file()
@@ -189,3 +192,26 @@ def test_svg(path):
 
 def test_there_are_diagrams():
     assert len(SVGS) >= 2
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_platform_grader_gives_the_solution_full_points(path):
+    """The same checks through the platform's sandboxed grader, as a learner's submission is graded."""
+    grader = pytest.importorskip("lms.grading.grader")
+    sandbox = pytest.importorskip("lms.grading.sandbox")
+    nbg = pytest.importorskip("lms.grading.notebook")
+    source = nbformat.read(path, as_version=4)
+    assert nbg.validate_notebook(source, path.name) == []
+    pool = sandbox.SandboxPool(size=1)
+    try:
+        full = grader.grade_notebook(source, source, COURSE, cwd="exercises", pool=pool)
+        tests = [g for g in full.grades if g.kind == "test"]
+        assert full.status == "ok" and tests
+        assert all(g.status == "passed" for g in tests), [(g.grade_id, g.error) for g in tests]
+        assert full.points == full.auto_max_points > 0
+        assert full.manual_pending_points > 0, "the written answer awaits an instructor"
+        release = nbg.release_notebook(source)
+        released = grader.grade_notebook(source, release, COURSE, cwd="exercises", pool=pool)
+        assert released.points == 0
+    finally:
+        pool.close()

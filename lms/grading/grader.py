@@ -1,0 +1,203 @@
+"""Grade a learner's notebook against the instructor's source in a sandbox, and run notebooks for the Run button."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nbformat import NotebookNode
+
+from lms.grading import notebook as nbg
+from lms.grading.sandbox import CellSpec, Limits, SandboxPool, SandboxRun, collect_files, default_pool
+
+DataFiles = str | os.PathLike[str] | Mapping[str, bytes | str | os.PathLike[str]] | None
+
+# Message codes are stable identifiers the web layer translates (Korean by default); never shown raw.
+RUN_MESSAGES = {
+    "ok": "grading.ok",
+    "timeout": "grading.timeout",
+    "crashed": "grading.crashed",
+    "output-limit": "grading.output_limit",
+    "memory-limit": "grading.memory_limit",
+}
+GRADE_MESSAGES = {
+    "passed": "grade.passed",
+    "failed": "grade.failed",
+    "error": "grade.not_run",
+    "manual": "grade.manual_pending",
+    "missing": "grade.missing_answer",
+}
+
+
+@dataclass
+class GradeItem:
+    """The grade of one graded cell.
+
+    kind: ``test`` (autograded test cell), ``answer`` (graded answer cell, code or Markdown, graded by hand as in
+    nbgrader) or ``task``. status: passed / failed / error (could not run) / manual (awaits an instructor) /
+    missing (no answer). ``points`` is None while manual grading is pending.
+    """
+
+    grade_id: str
+    index: int  # 0-based position of the cell in the source notebook
+    kind: str
+    points: float | None
+    max_points: float
+    status: str
+    message_code: str
+    error: dict[str, str] | None = None  # {"ename", "evalue"} only: never a test's source or traceback
+
+
+@dataclass
+class CellResult:
+    """A learner-visible code cell's outputs (nbformat output dicts) after the run."""
+
+    index: int  # 0-based position in the notebook that was run
+    grade_id: str | None
+    status: str  # ok / error / not-run
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class GradeResult:
+    """Everything a grading run produced; JSON-serialisable with :meth:`to_dict` / :meth:`from_dict`."""
+
+    status: str  # ok / timeout / crashed / output-limit / memory-limit
+    message_code: str
+    points: float  # earned so far (autograded, plus 0 for unanswered manual cells)
+    max_points: float  # of every graded cell, manual ones included
+    auto_max_points: float
+    manual_pending_points: float  # max points still waiting for an instructor
+    final: bool  # True when nothing waits for manual grading
+    grades: list[GradeItem]
+    cells: list[CellResult]
+    missing: list[str]  # grade_ids of answer cells not found in the submission
+    isolation: str
+    duration_s: float
+    detail: str = ""  # for logs only (exit status, diagnostics); do not show learners
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GradeResult:
+        values = dict(data)
+        values["grades"] = [GradeItem(**g) for g in values.get("grades", [])]
+        values["cells"] = [CellResult(**c) for c in values.get("cells", [])]
+        return cls(**values)
+
+    def by_grade_id(self) -> dict[str, GradeItem]:
+        return {g.grade_id: g for g in self.grades}
+
+
+@dataclass
+class NotebookRun:
+    """The outputs of running a learner's notebook top to bottom (the Run button)."""
+
+    status: str
+    message_code: str
+    cells: list[CellResult]
+    isolation: str
+    duration_s: float
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NotebookRun:
+        values = dict(data)
+        values["cells"] = [CellResult(**c) for c in values.get("cells", [])]
+        return cls(**values)
+
+
+def _specs(nb: NotebookNode, hide_tests: bool) -> list[CellSpec]:
+    specs = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        test = hide_tests and nbg.is_grade(cell) and not nbg.is_solution(cell)
+        specs.append(CellSpec(i, nbg.cell_text(cell), "test" if test else "code"))
+    return specs
+
+
+def _run(pool: SandboxPool | None, specs: list[CellSpec], data: DataFiles, limits: Limits | None,
+         cwd: str) -> SandboxRun:
+    pool = pool or default_pool()
+    limits = limits or pool.limits
+    return pool.run(specs, collect_files(data, limits.data_mb), limits, cwd)
+
+
+def grade_notebook(source_nb: NotebookNode | dict[str, Any] | bytes | str,
+                   submitted_nb: NotebookNode | dict[str, Any] | bytes | str,
+                   data_dir_or_files: DataFiles = None, limits: Limits | None = None, *, cwd: str = "",
+                   pool: SandboxPool | None = None) -> GradeResult:
+    """Merge the submission into the source, run it top to bottom in a fresh sandbox and score it.
+
+    ``data_dir_or_files``: the course data (a directory, or a mapping of course-relative path to bytes or host
+    path) copied into the sandbox; ``cwd``: the notebook's folder relative to the course (e.g. ``exercises``) so
+    relative paths such as ``../data/x.csv`` resolve as in the course folder.
+    """
+    started = time.monotonic()
+    source = nbg.read_notebook(source_nb, "source.ipynb")
+    release = nbg.release_notebook(source)
+    merged, missing = nbg.merge_submission(source, submitted_nb)
+    run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd)
+    by_index = {c.index: c for c in run.cells}
+
+    grades: list[GradeItem] = []
+    for i, cell in nbg.iter_graded(merged):
+        gid = nbg.grade_id(cell) or f"cell-{i + 1}"
+        max_points = nbg.cell_points(cell)
+        if nbg.is_task(cell):
+            grades.append(GradeItem(gid, i, "task", None, max_points, "manual", GRADE_MESSAGES["manual"]))
+        elif nbg.is_solution(cell):
+            if gid in missing or nbg.answer_unchanged(release.cells[i], cell):
+                grades.append(GradeItem(gid, i, "answer", 0.0, max_points, "missing", GRADE_MESSAGES["missing"]))
+            else:
+                grades.append(GradeItem(gid, i, "answer", None, max_points, "manual", GRADE_MESSAGES["manual"]))
+        else:
+            ran = by_index.get(i)
+            if ran is None or ran.status == "not-run":
+                status, error = "error", None
+            elif ran.status == "ok":
+                status, error = "passed", None
+            elif ran.error and ran.error.get("ename") in ("TimeoutError", "SandboxCrashed", "OutputLimitExceeded") \
+                    and run.status != "ok" and "traceback" not in ran.error:
+                status, error = "error", {"ename": ran.error["ename"], "evalue": ran.error.get("evalue", "")}
+            else:
+                status = "failed"
+                error = {"ename": str((ran.error or {}).get("ename", "Error")),
+                         "evalue": str((ran.error or {}).get("evalue", ""))}
+            points = max_points if status == "passed" else 0.0
+            grades.append(GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error))
+
+    cells = []
+    for spec_cell in run.cells:
+        cell = merged.cells[spec_cell.index]
+        if nbg.is_grade(cell) and not nbg.is_solution(cell):
+            continue  # test cells: only their grade, never their outputs
+        cells.append(CellResult(spec_cell.index, nbg.grade_id(cell), spec_cell.status, spec_cell.outputs))
+
+    auto_max = sum(g.max_points for g in grades if g.kind == "test")
+    pending = sum(g.max_points for g in grades if g.points is None)
+    return GradeResult(
+        status=run.status, message_code=RUN_MESSAGES[run.status],
+        points=float(sum(g.points for g in grades if g.points is not None)),
+        max_points=float(sum(g.max_points for g in grades)), auto_max_points=float(auto_max),
+        manual_pending_points=float(pending), final=pending == 0, grades=grades, cells=cells, missing=missing,
+        isolation=run.isolation, duration_s=time.monotonic() - started, detail=run.detail)
+
+
+def run_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, data_dir_or_files: DataFiles = None,
+                 limits: Limits | None = None, *, cwd: str = "", pool: SandboxPool | None = None) -> NotebookRun:
+    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each code cell's outputs."""
+    started = time.monotonic()
+    notebook = nbg.read_notebook(nb, "notebook.ipynb")
+    run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd)
+    cells = [CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells]
+    return NotebookRun(run.status, RUN_MESSAGES[run.status], cells, run.isolation, time.monotonic() - started,
+                       run.detail)

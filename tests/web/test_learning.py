@@ -1,0 +1,161 @@
+"""Taking a course: enrol, read, mark complete, time on task, quizzes, progress and completion."""
+
+import re
+
+import sqlalchemy as sa
+
+from lms.models import Enrolment, ItemProgress, LearningRecord, QuizAttempt
+
+COURSE = "/courses/factory-basics"
+
+
+def enrol(actions, email="learner@example.com"):
+    user = actions.login_as("learner", email)
+    response = actions.post(f"{COURSE}/enrol")
+    assert response.status_code == 302 and response.headers["Location"] == f"{COURSE}/items/01-sensors"
+    return user
+
+
+def test_enrolling_twice_keeps_one_enrolment(actions, session):
+    user = enrol(actions)
+    actions.post(f"{COURSE}/enrol")
+    assert session.scalar(sa.select(sa.func.count(Enrolment.id)).where(Enrolment.user_id == user.id)) == 1
+
+
+def test_lesson_page_renders_safely(actions, client):
+    enrol(actions)
+    page = client.get(f"{COURSE}/items/01-sensors").get_data(as_text=True)
+    assert '<h1 id="센서란">' in page
+    assert "<table>" in page and '<div class="admonition tip">' in page and "<math" in page
+    assert 'class="footnote-ref"' in page and '<span class="n">pd</span>' in page
+    assert 'src="/courses/factory-basics/files/images/flow.svg"' in page
+    assert 'href="/courses/factory-basics/files/data/sample.csv"' in page
+    assert 'href="/courses/factory-basics/items/02-defects"' in page
+    assert "<script>alert" not in page and "onerror" not in page and "javascript:" not in page
+    assert "설비 센서의 종류를 설명할 수 있습니다." in page  # objectives
+    assert 'rel="next" href="/courses/factory-basics/items/02-defects"' in page
+
+
+def test_course_files_are_served(actions, client):
+    image = client.get(f"{COURSE}/files/images/flow.svg")
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml" and b"<svg" in image.data
+    assert "sandbox" in image.headers["Content-Security-Policy"]
+    data = client.get(f"{COURSE}/files/data/sample.csv")
+    assert data.status_code == 200 and "attachment" in data.headers["Content-Disposition"]
+    assert data.data.startswith(b"timestamp,machine")
+    assert client.get(f"{COURSE}/files/course.yml").status_code == 404
+    assert client.get(f"{COURSE}/files/../../secret_key").status_code == 404
+    assert client.get(f"{COURSE}/files/images/flow.svg", headers={"If-None-Match": image.headers["ETag"]}).status_code == 304
+
+
+def test_mark_complete_is_idempotent_and_moves_progress(actions, client, session):
+    user = enrol(actions)
+    actions.post(f"{COURSE}/items/01-sensors/complete")
+    actions.post(f"{COURSE}/items/01-sensors/complete")
+    rows = session.scalars(sa.select(ItemProgress).where(ItemProgress.user_id == user.id)).all()
+    assert len(rows) == 1 and rows[0].completed_at is not None
+    records = session.scalars(
+        sa.select(LearningRecord.verb).where(LearningRecord.user_id == user.id, LearningRecord.verb == "completed")
+    ).all()
+    assert records == ["completed"]
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
+    assert enrolment.progress == 25  # 1 of 4 required items (the optional lesson does not count)
+    page = client.get("/me/").get_data(as_text=True)
+    assert 'aria-valuenow="25"' in page and "진도율 25%" in page
+
+
+def test_complete_and_go_to_next(actions):
+    enrol(actions)
+    response = actions.post(f"{COURSE}/items/01-sensors/complete", {"go": "next"})
+    assert response.headers["Location"] == f"{COURSE}/items/02-defects"
+
+
+def test_time_spent_is_recorded_and_capped(actions, client, session):
+    user = enrol(actions)
+    assert actions.post(f"{COURSE}/items/01-sensors/time", {"seconds": "95"}).get_json() == {"counted": 95}
+    assert actions.post(f"{COURSE}/items/01-sensors/time", {"seconds": "999999"}).get_json() == {"counted": 1800}
+    assert actions.post(f"{COURSE}/items/01-sensors/time", {"seconds": "abc"}).status_code == 400
+    row = session.scalar(sa.select(ItemProgress).where(ItemProgress.user_id == user.id))
+    assert row.seconds == 1895 and row.completed_at is None
+    assert "학습 시간 31분" in client.get(f"{COURSE}/items/01-sensors").get_data(as_text=True)
+
+
+def test_continue_goes_to_the_first_unfinished_item(actions, client):
+    enrol(actions)
+    actions.post(f"{COURSE}/items/01-sensors/complete")
+    actions.post(f"{COURSE}/items/03-models/complete")
+    assert client.get(f"{COURSE}/continue").headers["Location"] == f"{COURSE}/items/02-defects"
+
+
+def test_quiz_answers_never_reach_the_browser_before_submission(actions, client):
+    enrol(actions)
+    page = client.get(f"{COURSE}/items/check").get_data(as_text=True)
+    assert "진동" in page and "회사 로고 색상" in page
+    assert "불량률(defect rate)입니다." not in page  # explanation
+    assert "correct" not in page.split('<form class="quiz-form"')[1].split("</form>")[0]
+    assert "defect rate" not in page
+
+
+def test_quiz_submission_grades_explains_and_counts(actions, client, session):
+    user = enrol(actions)
+    response = actions.post(f"{COURSE}/items/check/quiz", {"q-q1": "0", "q-q2": ["0", "2"], "q-q3": "불량률"})
+    assert response.status_code == 302 and "attempt=" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "채점 결과: 66.7점" in page  # 2 of 3 points
+    assert "✗ 오답" in page and page.count("✓ 정답") == 2
+    assert "회전 설비의 <strong>진동</strong>은 고장 전조를 잘 보여 줍니다." in page
+    attempt = session.scalar(sa.select(QuizAttempt).where(QuizAttempt.user_id == user.id))
+    assert attempt.answers == {"q1": ["0"], "q2": ["0", "2"], "q3": ["불량률"]} and attempt.score == 66.7
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
+    assert enrolment.progress == 25 and enrolment.score == 66.7
+
+
+def test_empty_quiz_submission_is_refused_with_a_message(actions, client, session):
+    user = enrol(actions)
+    response = actions.post(f"{COURSE}/items/check/quiz", {})
+    assert response.status_code == 302
+    assert "답을 하나 이상 선택하거나 입력한 뒤 제출해 주세요." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert session.scalar(sa.select(sa.func.count(QuizAttempt.id)).where(QuizAttempt.user_id == user.id)) == 0
+
+
+def test_completion_when_the_rule_holds(actions, client, session):
+    user = enrol(actions)
+    for lesson in ("01-sensors", "02-defects"):
+        actions.post(f"{COURSE}/items/{lesson}/complete")
+    low = actions.post(f"{COURSE}/items/check/quiz", {"q-q1": "1"})  # 0 points: progress 75 %, score 0
+    assert low.status_code == 302
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
+    assert enrolment.completed_at is None
+    actions.post(f"{COURSE}/items/03-models/complete")  # progress 100 %, score still 0
+    session.refresh(enrolment)
+    assert enrolment.progress == 100 and enrolment.completed_at is None
+    actions.post(f"{COURSE}/items/check/quiz", {"q-q1": "0", "q-q2": ["0", "1"], "q-q3": "defect rate"})
+    session.refresh(enrolment)
+    assert enrolment.score == 100.0 and enrolment.completed_at is not None
+    page = client.get("/me/").get_data(as_text=True)
+    assert "수료한 강좌" in page and "100점" in page
+    assert "축하합니다! &#39;공장 데이터 기초&#39; 과정을 수료했습니다." in page
+    assert page.index("수료한 강좌") < page.rindex("공장 데이터 기초")
+
+
+def test_attempt_history(actions, client):
+    enrol(actions)
+    actions.post(f"{COURSE}/items/check/quiz", {"q-q1": "1"})
+    actions.post(f"{COURSE}/items/check/quiz", {"q-q1": "0"})
+    page = client.get(f"{COURSE}/items/check").get_data(as_text=True)
+    assert page.count("결과 보기") == 2
+
+
+def test_dashboard_empty_state(actions, client):
+    actions.login_as("learner")
+    page = client.get("/me/").get_data(as_text=True)
+    assert "아직 수강 중인 강좌가 없습니다." in page
+
+
+def test_outline_shows_item_states(actions, client):
+    enrol(actions)
+    actions.post(f"{COURSE}/items/01-sensors/complete")
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    outline = page.split('class="learn-outline"')[1].split("</nav>")[0]
+    states = re.findall(r'class="state state-(\w+)"', outline)
+    assert states[:2] == ["done", "todo"]
