@@ -13,7 +13,8 @@ from flask_wtf import CSRFProtect
 
 from .models import Base
 
-db = SQLAlchemy()
+# Objects stay readable after the request commits, so templates never reload rows one by one.
+db = SQLAlchemy(session_options={"expire_on_commit": False})
 alembic = Alembic(metadatas=Base.metadata)
 csrf = CSRFProtect()
 login_manager = LoginManager()

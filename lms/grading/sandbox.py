@@ -253,6 +253,7 @@ class _Sandbox:
             self.destroy()
             raise SandboxError(f"cannot start the sandbox: {exc}") from exc
         assert self.proc.stdout is not None and self.proc.stderr is not None
+        log.debug("sandbox %s started (uid %s)", self.proc.pid, uid)
         self._out = self.proc.stdout.fileno()
         os.set_blocking(self._out, False)
         threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
@@ -333,6 +334,7 @@ class _Sandbox:
         self._destroyed = True
         proc = getattr(self, "proc", None)
         if proc is not None:
+            log.debug("sandbox %s destroyed (uid %s, exit %s)", proc.pid, self.uid, proc.poll())
             if proc.poll() is None:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)

@@ -159,7 +159,7 @@ def fig_window(df: pd.DataFrame) -> None:
 def fig_imbalance(df: pd.DataFrame) -> None:
     counts = df["defect"].value_counts().sort_index()
     fig, ax = plt.subplots(figsize=(6, 2.4))
-    ax.barh(["정상 (0)", "불량 (1)"], counts.to_numpy(), color=["#9ecae1", "#d62728"])
+    ax.barh(["양품 (0)", "불량 (1)"], counts.to_numpy(), color=["#9ecae1", "#d62728"])
     for i, v in enumerate(counts.to_numpy()):
         ax.text(v + 150, i, f"{v:,}개 ({v / counts.sum():.1%})", va="center")
     ax.set_xlim(0, counts.max() * 1.3)
