@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import flask_babel
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -40,7 +41,11 @@ def make_app(url: str, **overrides: object) -> Flask:
         "RATELIMIT_LOGIN": "1000 per minute",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    # Tests keep one app context open around many requests, so `g` outlives a request; make Flask-Babel pick the
+    # locale afresh for each request as it does in production, where every request has its own context.
+    app.before_request(flask_babel.refresh)
+    return app
 
 
 def reset_database(app: Flask) -> None:

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import nbformat
-
+from ..grading.notebook import read_notebook, validate_notebook
 from .spec import (
     AUDIENCES,
     INDUSTRIES,
@@ -61,6 +60,9 @@ class _Collector:
 
     def error(self, rel: str, line: int, message: str) -> None:
         self.problems.append(Problem(f"{self.label}/{rel}", line, message))
+
+    def cell_error(self, rel: str, cell: int | None, message: str) -> None:
+        self.problems.append(Problem(f"{self.label}/{rel}", 1, message, cell=cell))
 
     def warn(self, rel: str, line: int, message: str) -> None:
         self.problems.append(Problem(f"{self.label}/{rel}", line, message, "warning"))
@@ -463,12 +465,12 @@ class _CourseReader:
 
     def _exercise(self, rel: str, slug: str) -> ItemSpec | None:
         raw = (self.folder / rel).read_bytes()
-        try:
-            nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-            nbformat.validate(nb)
-        except Exception as exc:  # nbformat raises several unrelated types for bad input
-            self.out.error(rel, 1, f"not a valid Jupyter notebook: {str(exc).splitlines()[0][:200]}")
+        problems = validate_notebook(raw, rel)
+        for problem in problems:
+            self.out.cell_error(rel, problem.cell, problem.message)
+        if problems:
             return None
+        nb = read_notebook(raw, rel)
         from_meta = (nb.metadata.get("baeum") or {}) if isinstance(nb.metadata, dict) else {}
         title = str(from_meta.get("title") or _first_heading(nb) or "")
         minutes = from_meta.get("minutes", 30)
@@ -478,7 +480,7 @@ class _CourseReader:
             path=rel,
             title=title,
             minutes=self._minutes(minutes, rel, 1),
-            notebook=json.loads(nbformat.writes(nb)),
+            notebook=json.loads(json.dumps(nb)),
         )
 
     # -- links and assets ------------------------------------------------------------------------

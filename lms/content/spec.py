@@ -27,15 +27,18 @@ ItemKind = Literal["lesson", "quiz", "exercise"]
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a course file, located by file and line."""
+    """One thing wrong with a course file, located by file and line (or, in a notebook, by cell)."""
 
     file: str
     line: int
     message: str
     severity: Literal["error", "warning"] = "error"
+    cell: int | None = None
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
+        if self.cell is not None:
+            return f"{self.file}: cell {self.cell}: {prefix}{self.message}"
         return f"{self.file}:{self.line}: {prefix}{self.message}"
 
 

@@ -133,6 +133,7 @@ _MIME_KEEP = ("text/plain", "text/html", "text/markdown", "text/latex", "image/p
 
 
 class _State:
+    reserve: bytearray | None = None
     outputs: list = []
     total = 0
     limit = 2 << 20
@@ -327,6 +328,7 @@ def _cell(req: dict) -> dict:
         _settrace(None)
         if isinstance(exc, MemoryError):
             _State.memory_error = True
+            _State.reserve = None  # give the harness room to report
         try:
             evalue = str(exc)
         except _BaseException:
@@ -354,6 +356,9 @@ def _cell(req: dict) -> dict:
             "duration": time.monotonic() - started}
 
 
+_RESERVE = 48 << 20
+
+
 def _start_job(job: dict) -> None:
     limits = job.get("limits", {})
     root = job["root"]
@@ -377,8 +382,9 @@ def _start_job(job: dict) -> None:
         for line in fh:
             if line.startswith("VmSize:"):
                 vm = int(line.split()[1]) * 1024
-    mem = vm + int(limits.get("memory_bytes", 1 << 30))
+    mem = vm + int(limits.get("memory_bytes", 1 << 30)) + _RESERVE
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    _State.reserve = bytearray(_RESERVE)  # freed when the learner runs out of memory, so replies still fit
     fsize = int(limits.get("fsize_bytes", 32 << 20))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     nofile = int(limits.get("nofile", 256))
@@ -404,7 +410,14 @@ def _main() -> None:
         req = _read_request()
         if req is None or req.get("type") != "cell":
             return
-        _reply(_cell(req))
+        try:
+            _reply(_cell(req))
+        except MemoryError:
+            _State.reserve = None
+            _State.outputs = []
+            _reply({"type": "cell", "nonce": req.get("nonce"), "index": req.get("index"), "ok": False,
+                    "error": {"ename": "MemoryError", "evalue": "out of memory"}, "outputs": [],
+                    "memory_error": True, "duration": 0.0})
 
 
 _main()

@@ -141,7 +141,7 @@ def _bwrap_argv(python: str, mplcache: str | None, limits: Limits, root: bool) -
                 made.add(parent)
         argv += ["--ro-bind", src, dest]
     size = str(limits.disk_mb << 20)
-    argv += ["--proc", "/proc", "--dev", "/dev",
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
              "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
              "--perms", "0755", "--dir", "/home",
              "--perms", "1777", "--size", size, "--tmpfs", SANDBOX_HOME,

@@ -1,8 +1,9 @@
 """Checks the course "설비 센서 데이터로 불량 예측하기" (courses/sensor-defect-prediction).
 
-The data generator reproduces the shipped data byte for byte; every exercise's source notebook passes all its own
-visible and hidden tests; a crude release of it (solution regions replaced by ``raise NotImplementedError()``,
-nothing else stripped) fails every graded test cell; lessons, quizzes and links are well formed.
+The data generator reproduces the shipped data byte for byte; every exercise's source notebook passes all
+its own visible and hidden tests; a crude release of it (solution regions replaced by
+``raise NotImplementedError()``, nothing else stripped) fails every graded test cell; lessons, quizzes and
+links are well formed.
 """
 
 from __future__ import annotations
@@ -154,7 +155,9 @@ def test_exercise_metadata_follows_nbgrader(path):
             assert cell.cell_type == "code" and meta["locked"]
             assert "### BEGIN HIDDEN TESTS" in cell.source and "### END HIDDEN TESTS" in cell.source
         if cell.cell_type == "code":
-            assert not cell.outputs and cell.execution_count is None, "source notebooks are stored without outputs"
+            assert not cell.outputs and cell.execution_count is None, (
+                "source notebooks are stored without outputs"
+            )
         else:
             for _, line in _outside_fences(cell.source):
                 for match in LINK.finditer(line):

@@ -36,7 +36,10 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in the main thread while it is
+# started, and any app context popped under it fails (async teardown). The browser must be gone before the other
+# test directories (unit/, web/) run in the same pytest process.
+@pytest.fixture(scope="module")
 def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app on a fresh SQLite file of its own (never the transactional test database), fixture courses imported."""
     app = make_app(f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.sqlite3'}")
@@ -50,7 +53,7 @@ def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(e2e_app: Flask) -> Iterator[str]:
     """The base URL of the app served by werkzeug in a background thread on a free port of 127.0.0.1."""
     server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
@@ -64,10 +67,9 @@ def live_server(e2e_app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_server: str) -> Iterator[sync_api.Browser]:
-    # Depends on the live server so that the app is built (and torn down) outside Playwright's event loop: the
-    # sync API runs an asyncio loop in this thread, and an app context popped under it fails (async teardown).
+    # Depends on the live server so that the app is built (and torn down) outside Playwright's event loop.
     if sync_api is None:
         pytest.skip("the playwright package is not installed (pip install -e '.[test]', or run ./test.sh)")
     if not CHROMIUM.exists():

@@ -23,7 +23,8 @@ START = datetime(2025, 3, 3, 6, 0, 0)  # a Monday, start of shift A
 WEEKS = 4
 END = START + timedelta(weeks=WEEKS)
 
-# machine: (cycle minutes, spindle rpm set point, vibration base mm/s, temperature offset degC, current base A)
+# machine: (cycle minutes, spindle rpm set point, vibration base mm/s, temperature offset degC,
+#           current base A)
 MACHINES = {
     "CNC-01": (8.0, 8000, 1.6, 16.5, 10.8),
     "CNC-02": (8.5, 8000, 1.7, 16.0, 11.0),
@@ -105,8 +106,12 @@ def simulate_machine(rng: np.random.Generator, name: str) -> tuple[list[dict], l
         rpm = rpm_set + rng.normal(0, 25)
         ambient = 21.0 + 2.5 * np.sin(2 * np.pi * (hour - 9) / 24)
         temp_true = (
-            ambient + temp_off + 3.0 * max(6.0 - pressure, 0) + 1.5 * wear
-            + 0.0004 * (rpm - rpm_set) + rng.normal(0, 0.6)
+            ambient
+            + temp_off
+            + 3.0 * max(6.0 - pressure, 0)
+            + 1.5 * wear
+            + 0.0004 * (rpm - rpm_set)
+            + rng.normal(0, 0.6)
         )
         vib_ar = 0.8 * vib_ar + rng.normal(0, 0.12)
         vibration = vib_base + 0.3 + 1.2 * wear**2 + vib_ar + rng.normal(0, 0.6)
@@ -190,8 +195,13 @@ def main(out_dir: Path) -> None:
         events += e
     rows.sort(key=lambda r: (r["timestamp"], r["machine"]))
     rows = dirty(rng, rows)
-    digits = {"spindle_rpm": 0, "spindle_temp_c": 1, "vibration_mm_s": 2, "coolant_pressure_bar": 2,
-              "motor_current_a": 1}
+    digits = {
+        "spindle_rpm": 0,
+        "spindle_temp_c": 1,
+        "vibration_mm_s": 2,
+        "coolant_pressure_bar": 2,
+        "motor_current_a": 1,
+    }
     lines = [",".join(COLUMNS)]
     for r in rows:
         cells = [r["timestamp"].strftime("%Y-%m-%d %H:%M:%S"), r["machine"], r["shift"]]

@@ -44,7 +44,13 @@ plt.rcParams.update(
         "svg.fonttype": "none",
         "svg.hashsalt": "baeum-sensor-defect-prediction",
         "font.family": "sans-serif",
-        "font.sans-serif": ["NanumGothic", "Noto Sans KR", "Noto Sans CJK KR", "Malgun Gothic", "DejaVu Sans"],
+        "font.sans-serif": [
+            "NanumGothic",
+            "Noto Sans KR",
+            "Noto Sans CJK KR",
+            "Malgun Gothic",
+            "DejaVu Sans",
+        ],
         "font.size": 10,
         "axes.spines.top": False,
         "axes.spines.right": False,
@@ -95,7 +101,9 @@ def fig_raw_week(raw: pd.DataFrame) -> None:
     axes[0].set_ylabel("스핀들 온도 (°C)")
     axes[1].plot(m["timestamp"], m["vibration_mm_s"], lw=0.8, color="#1f77b4")
     bad = m[m["defect"] == 1]
-    axes[1].scatter(bad["timestamp"], bad["vibration_mm_s"], color="#d62728", s=18, zorder=3, label="불량 판정")
+    axes[1].scatter(
+        bad["timestamp"], bad["vibration_mm_s"], color="#d62728", s=18, zorder=3, label="불량 판정"
+    )
     axes[1].set_ylabel("진동 (mm/s)")
     axes[1].legend(loc="upper left", frameon=False)
     axes[0].set_title("CNC-01의 첫 사흘: 부품 한 개가 한 점입니다 (합성 데이터)")
@@ -233,7 +241,9 @@ def fig_pr_and_cost(df: pd.DataFrame) -> None:
     ax.axhline(y.sum() * COST_MISSED / 1e6, color="#d62728", ls="--", label="검사하지 않음")
     ax.axhline((1 - y).sum() * COST_FALSE_ALARM / 1e6, color="#2ca02c", ls="--", label="전수 재검사")
     ax.scatter([best], [cost.min()], color="#000", zorder=3)
-    ax.annotate(f"최소 비용: 임계값 {best:.2f}", (best, cost.min()), xytext=(12, 28), textcoords="offset points")
+    ax.annotate(
+        f"최소 비용: 임계값 {best:.2f}", (best, cost.min()), xytext=(12, 28), textcoords="offset points"
+    )
     ax.set_xscale("log")
     ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
