@@ -28,6 +28,12 @@ class Config:
         self.DEMO_ACCOUNTS = env.get("BAEUM_DEMO_ACCOUNTS", "1" if self.EMBEDDED else "0") == "1"
         self.DEMO_PASSWORD = env.get("BAEUM_DEMO_PASSWORD") or None
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # Grading jobs: "thread" (in-process workers, the default), "rq" (Redis workers: `flask grading-worker`)
+        # or "eager" (in the request; for the CLI and tests).
+        self.GRADING_QUEUE = env.get("BAEUM_GRADING_QUEUE", "thread")
+        self.GRADING_WORKERS = int(env.get("BAEUM_GRADING_WORKERS", "2"))
+        self.GRADING_REQUIRE_ISOLATION = env.get("BAEUM_GRADING_REQUIRE_ISOLATION", "0") == "1"
+        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_LOGIN = env.get("BAEUM_RATELIMIT_LOGIN", "10 per minute")
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Where a lesson page's time goes: in-process, single-threaded, same setup as bench_lesson.py (no gunicorn).
 
-Builds the real app on a fresh temporary SQLite database and instance folder, logs in as the demo learner, enrols,
-then requests the lesson page N times through the test client and prints: mean time per request for the lesson and
-for a trivial hello route registered the same way as in the bench, the SQL statements one lesson request issues, and
-a cProfile summary (cumulative and own time).
+Builds the real app on a fresh temporary SQLite database and instance folder, logs in as the demo learner,
+enrols, then requests the lesson page N times through the test client and prints: mean time per request for
+the lesson and for a trivial hello route registered the same way as in the bench, the SQL statements one
+lesson request issues, and a cProfile summary (cumulative and own time).
 
     .venv/bin/python bench/profile_lesson.py [-n 300] [--item 07-risks-costs-and-support] [--sql] [--top 35]
 """
@@ -36,7 +36,11 @@ def main() -> int:
     p.add_argument("--item", default="07-risks-costs-and-support")
     p.add_argument("--top", type=int, default=35, help="rows of each cProfile table")
     p.add_argument("--sql", action="store_true", help="print each SQL statement of one lesson request")
-    p.add_argument("--pyinstrument", action="store_true", help="sample with pyinstrument (if importable) instead of cProfile")
+    p.add_argument(
+        "--pyinstrument",
+        action="store_true",
+        help="sample with pyinstrument (if importable) instead of cProfile",
+    )
     args = p.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="baeum-profile-"))
@@ -83,7 +87,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
     page = client.get("/auth/login").text
     resp = client.post(
         "/auth/login",
-        data={"csrf_token": CSRF.search(page).group(1), "email": "learner@demo.baeum.kr", "password": "bench-learner-pw"},
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "email": "learner@demo.baeum.kr",
+            "password": "bench-learner-pw",
+        },
     )
     assert resp.status_code == 302, resp.status_code
     page = client.get(f"/courses/{args.course}").text
@@ -96,6 +104,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
+
     def record(_conn, _cursor, statement, *_rest) -> None:  # noqa: ANN001
         statements.append(statement)
 
@@ -117,10 +126,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
             client.get(path)
         ms = (time.perf_counter() - start) / args.n * 1000
         cpu_ms = (time.process_time() - cpu) / args.n * 1000
-        print(f"{name:<7} {ms:7.2f} ms wall, {cpu_ms:7.2f} ms CPU per request in-process ({1000 / ms:5.0f}/s on one thread)")
+        print(
+            f"{name:<7} {ms:7.2f} ms wall, {cpu_ms:7.2f} ms CPU per request in-process"
+            f" ({1000 / ms:5.0f}/s on one thread)"
+        )
 
     if args.pyinstrument:
-        from pyinstrument import Profiler  # not a project dependency: pip install --target DIR, then PYTHONPATH=DIR
+        # not a project dependency: pip install --target DIR pyinstrument, then PYTHONPATH=DIR
+        from pyinstrument import Profiler
 
         sampler = Profiler(interval=0.0005)
         sampler.start()
@@ -142,7 +155,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         stats.print_stats(args.top)
         text = out.getvalue()
         print(f"\n=== cProfile of {args.n} lesson requests, by {sort} ===")
-        print(text[text.find("   ncalls"):].rstrip())
+        print(text[text.find("   ncalls") :].rstrip())
     return 0
 
 

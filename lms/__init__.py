@@ -11,7 +11,7 @@ from flask import Flask
 
 from config import ROOT, Config
 
-from . import admin, auth, catalog, cli, dashboard, errors, learn, main
+from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
 from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
 from .models import User
 from .setup import auto_setup
@@ -45,9 +45,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     register_template_helpers(app)
     errors.init_app(app)
-    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, dashboard.bp, admin.bp):
+    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, learn.exercise.bp, dashboard.bp, admin.bp, teach.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    jobs.init_app(app)
 
     if app.config["AUTO_SETUP"]:
         auto_setup(app)
@@ -73,4 +74,7 @@ def _configure_sqlite(app: Flask) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at the start: a transaction that reads and then writes can otherwise
+        # fail at once ("database is locked") when another connection committed in between. Writers queue on
+        # busy_timeout instead; under WAL, readers of other connections are never blocked.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from .content.importer import import_courses
 from .extensions import db
-from .models import Role
+from .grading.grader import grade_notebook
+from .grading.notebook import NotebookFormatError, read_notebook
+from .grading.sandbox import default_pool, isolation_report
+from .models import Course, CourseAsset, Item, Role
 from .services.accounts import EmailTaken, create_user
 from .setup import print_demo_accounts, setup_database
 
@@ -19,6 +24,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(import_courses_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(grade_command)
+    app.cli.add_command(grading_worker_command)
 
 
 @click.command("setup")
@@ -70,3 +77,58 @@ def create_admin_command(email: str, name: str, password: str) -> None:
         raise click.ClickException(f"an account with {email} exists already") from None
     db.session.commit()
     click.echo(f"admin {email} created")
+
+
+@click.command("grade")
+@click.argument("course_slug")
+@click.argument("exercise_id")
+@click.argument("submission", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json: bool) -> None:
+    """Grade a notebook file against a course's exercise, in the sandbox, without storing anything."""
+    item = db.session.scalar(
+        sa.select(Item).join(Course).where(Course.slug == course_slug, Item.slug == exercise_id, Item.kind == "exercise")
+    )
+    if item is None:
+        raise click.ClickException(f"no exercise {exercise_id!r} in course {course_slug!r}")
+    try:
+        notebook = read_notebook(submission.read_bytes(), submission.name)
+    except NotebookFormatError as exc:
+        raise click.ClickException(str(exc)) from None
+    files = dict(db.session.execute(sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == item.course_id)).all())
+    result = grade_notebook(item.data["notebook"], notebook, files, cwd=item.data["cwd"], pool=default_pool())
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for g in result.grades:
+        points = "pending" if g.points is None else f"{g.points:g}"
+        line = f"{g.grade_id:<28} {points:>7} / {g.max_points:g}  {g.status}"
+        if g.error:
+            line += f"  {g.error['ename']}: {g.error['evalue']}"
+        click.echo(line)
+    if result.missing:
+        click.echo(f"missing answer cells: {', '.join(result.missing)}")
+    click.echo(f"total {result.points:g} / {result.max_points:g}  ({result.status}; {result.isolation}; {result.duration_s:.2f}s)")
+
+
+@click.command("grading-worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def grading_worker_command(burst: bool) -> None:
+    """Run a grading worker on the Redis queue (BAEUM_GRADING_QUEUE=rq, REDIS_URL)."""
+    from redis import Redis
+    from rq import SimpleWorker
+
+    from .jobs import RQQueue
+
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        raise click.ClickException("REDIS_URL is not set")
+    click.echo(f"grading worker: {isolation_report()}")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    class AppWorker(SimpleWorker):
+        def execute_job(self, job, queue):  # noqa: ANN001, ANN202
+            with app.app_context():
+                return super().execute_job(job, queue)
+
+    AppWorker([RQQueue.name], connection=Redis.from_url(url)).work(burst=burst)

@@ -15,6 +15,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them without a zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(orm.DeclarativeBase):
     metadata = sa.MetaData(
         naming_convention={
@@ -25,7 +42,7 @@ class Base(orm.DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
-    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON, datetime: sa.DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON, datetime: UTCDateTime()}
 
 
 class Role(enum.StrEnum):
@@ -258,3 +275,60 @@ class SearchTerm(Base):
     doc_id: Mapped[int] = mapped_column(sa.ForeignKey("search_doc.id", ondelete="CASCADE"), primary_key=True)
     term: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     weight: Mapped[float]
+
+
+class Submission(Base):
+    """A learner's notebook sent to be run ("run") or graded ("grade"); outcomes are kept for every attempt."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        sa.Index("ix_submission_user_item", "user_id", "item_id"),
+        sa.Index("ix_submission_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # run | grade
+    origin: Mapped[str] = mapped_column(sa.String(10), default="browser")  # browser | upload
+    status: Mapped[str] = mapped_column(sa.String(10), default="queued")  # queued | running | done | error
+    notebook: Mapped[dict[str, Any]] = mapped_column(deferred=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
+    points: Mapped[float | None]
+    max_points: Mapped[float | None]
+    score: Mapped[float | None]  # percent of max_points, counting manual grades once given
+    final: Mapped[bool] = mapped_column(default=False)  # no answer waits for an instructor
+    error: Mapped[str | None] = mapped_column(sa.String(40))  # a message code when status is "error"
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class ManualGrade(Base):
+    """An instructor's points and comment for one manually graded cell of a submission."""
+
+    __tablename__ = "manual_grade"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "grade_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    grade_id: Mapped[str] = mapped_column(sa.String(100))
+    points: Mapped[float]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    grader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    graded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExerciseDraft(Base):
+    """The learner's unsent answers in the browser, saved as they type so a closed tab loses nothing."""
+
+    __tablename__ = "exercise_draft"
+    __table_args__ = (sa.UniqueConstraint("user_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,8 +15,9 @@ from .services.accounts import DemoAccount, ensure_demo_accounts
 
 def setup_database(app: Flask, *, demo: bool | None = None) -> tuple[ImportReport, list[DemoAccount]]:
     """Bring the schema to head, import changed courses and create missing demo accounts; commits."""
-    with app.app_context():
+    with app.app_context():  # its own context: Flask-Alembic holds its connection until the context ends
         alembic.upgrade()
+    with app.app_context():
         report = import_courses(db.session, Path(app.config["COURSES_PATH"]))
         accounts: list[DemoAccount] = []
         if app.config["DEMO_ACCOUNTS"] if demo is None else demo:

@@ -39,12 +39,15 @@ def make_app(url: str, **overrides: object) -> Flask:
         "DEMO_ACCOUNTS": False,
         "COURSES_PATH": str(FIXTURES / "courses"),
         "RATELIMIT_LOGIN": "1000 per minute",
+        "GRADING_QUEUE": "eager",
     }
     config.update(overrides)
     app = create_app(config)
     # Tests keep one app context open around many requests, so `g` outlives a request; make Flask-Babel pick the
     # locale afresh for each request as it does in production, where every request has its own context.
     app.before_request(flask_babel.refresh)
+    # ... and so the session outlives a request too: make each request read current rows, as a fresh session does.
+    app.before_request(lambda: db.session.expire_all())
     return app
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
+from ..grading.sandbox import isolation_report
 from ..models import Course, Enrolment, Role, User
 from ..permissions import admin_required
 
@@ -31,7 +32,11 @@ def index():  # noqa: ANN201
         .order_by(Course.title)
     ).all()
     users_by_role = dict(db.session.execute(sa.select(User.role, sa.func.count(User.id)).group_by(User.role)).all())
-    return render_template("admin/index.html", courses=courses, users_by_role=users_by_role)
+    mode = current_app.config["GRADING_QUEUE"]
+    isolation = _("RQ 작업자가 채점합니다 (`flask grading-worker`의 로그에 표시).") if mode == "rq" else isolation_report()
+    return render_template(
+        "admin/index.html", courses=courses, users_by_role=users_by_role, grading_queue=mode, isolation=isolation
+    )
 
 
 @bp.get("/users")

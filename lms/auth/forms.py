@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..web import LABELS
@@ -26,7 +27,7 @@ class RegisterForm(FlaskForm):
     )
     learner_type = SelectField(
         _l("학습자 유형"),
-        choices=[(code, text) for code, text in LABELS["audience"].items()],
+        choices=[SelectChoice(code, text) for code, text in LABELS["audience"].items()],
         validators=[DataRequired()],
     )
     organisation = StringField(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -12,10 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from ..grading.notebook import cell_points, cell_text, grade_id, is_grade, is_solution, is_task, release_notebook
 from ..models import Course, CourseAsset, CourseModule, Item, utcnow
 from ..search.index import index_course
 from .loader import load_courses, resolve_relative
-from .render import render_markdown
+from .render import LinkResolver, highlight_python, render_markdown
 from .spec import ITEM_KINDS, CourseSpec, ItemSpec, Problem
 
 # Where rendered content links point; the web layer serves these paths.
@@ -138,8 +140,40 @@ def _fill_item(item: Item, spec: ItemSpec, course_slug: str) -> None:
         ]
     else:
         item.body_html = ""
-        data["notebook"] = spec.notebook
+        data.update(exercise_data(spec.notebook or {}, spec.path, resolve))
     item.data = data
+
+
+def exercise_data(source: dict[str, Any], path: str, resolve: LinkResolver) -> dict[str, Any]:
+    """What the platform keeps of a notebook exercise: the source (server-side only), the learner's release
+    version, and the release's cells prepared for the exercise page."""
+    release = release_notebook(source, path)
+    cells = []
+    for index, cell in enumerate(release.cells):
+        text = cell_text(cell)
+        entry: dict[str, Any] = {
+            "index": index,
+            "type": cell.cell_type,
+            "grade_id": grade_id(cell),
+            "editable": is_solution(cell),
+            "graded": is_grade(cell) or is_task(cell),
+            "points": cell_points(cell),
+            "source": text if is_solution(cell) else "",
+        }
+        if cell.cell_type == "markdown" and not is_solution(cell):
+            entry["html"] = render_markdown(text, resolve)
+        elif cell.cell_type == "code" and not is_solution(cell):
+            entry["html"] = highlight_python(text)
+        elif cell.cell_type == "raw":
+            continue
+        cells.append(entry)
+    return {
+        "notebook": source,
+        "release": json.loads(json.dumps(release)),
+        "cells": cells,
+        "points": sum(cell_points(c) for c in release.cells if is_grade(c) or is_task(c)),
+        "cwd": str(PurePosixPath(path).parent),
+    }
 
 
 def _inline(html: str) -> str:

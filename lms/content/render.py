@@ -9,6 +9,9 @@ from functools import lru_cache
 
 import markdown
 import nh3
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
 from latex2mathml.converter import convert as latex_to_mathml
 from pymdownx.slugs import slugify
 
@@ -111,6 +114,11 @@ def _mathml(tex: str, display: str) -> str:
         return f'<code class="math-error">{html.escape(tex)}</code>'
     css = "math-block" if display == "block" else "math-inline"
     return f'<span class="{css}">{rendered}</span>'
+
+
+def highlight_python(code: str) -> str:
+    """Python source as highlighted HTML (Pygments escapes everything it is given)."""
+    return highlight(code, PythonLexer(), HtmlFormatter(cssclass="highlight", wrapcode=True))
 
 
 def plain_text(markdown_text: str) -> str:

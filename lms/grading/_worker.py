@@ -1,9 +1,9 @@
 """Sandboxed cell runner: a standalone script started by lms.grading.sandbox, used for exactly one job."""
 
-# This file is executed as a script inside the sandbox (it cannot import lms: the project is not visible there).
+# This file runs as a script inside the sandbox (it cannot import lms: the project is not visible there).
 # Protocol, one JSON object per line: the worker writes {"type": "ready"} on its reply pipe once the common
-# libraries are imported; the parent sends {"type": "job"} (files, limits), then {"type": "cell"} requests one at a
-# time, each with a fresh nonce that the reply must echo; {"type": "end"} or EOF ends the job.
+# libraries are imported; the parent sends {"type": "job"} (files, limits), then {"type": "cell"} requests one
+# at a time, each with a fresh nonce that the reply must echo; {"type": "end"} or EOF ends the job.
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ _REP_FD = os.dup(1)
 _PID = os.getpid()
 _devnull = os.open(os.devnull, os.O_RDWR)
 os.dup2(_devnull, 0)
-os.dup2(2, 1)  # raw writes to fd 1 (C code, subprocesses) go to the parent's diagnostics pipe, never the replies
+os.dup2(
+    2, 1
+)  # raw writes to fd 1 (C code, subprocesses) go to the parent's diagnostics pipe, never the replies
 
 _uid = os.environ.pop("BAEUM_SANDBOX_UID", "")
 if _uid and os.getuid() == 0:
@@ -51,11 +53,27 @@ _settrace = sys.settrace
 _setprofile = sys.setprofile
 _BaseException = BaseException
 
-# --- audit guard: learners may not add audit hooks; while a test cell runs, no tracing, frame walking of other
-# threads, gc walking, ctypes or process spawning (the usual ways to tamper with a test's outcome).
-_GUARD_DENY = ("ctypes.", "gc.get_", "sys._current_frames", "sys.settrace", "sys.setprofile", "subprocess.",
-               "os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "os.kill", "os.killpg",
-               "os.forkpty", "pty.", "sys.remote_exec", "cpython.remote_debugger")
+# --- audit guard: learners may not add audit hooks; while a test cell runs, no tracing, frame walking of
+# other threads, gc walking, ctypes or process spawning (the usual ways to tamper with a test's outcome).
+_GUARD_DENY = (
+    "ctypes.",
+    "gc.get_",
+    "sys._current_frames",
+    "sys.settrace",
+    "sys.setprofile",
+    "subprocess.",
+    "os.fork",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.system",
+    "os.kill",
+    "os.killpg",
+    "os.forkpty",
+    "pty.",
+    "sys.remote_exec",
+    "cpython.remote_debugger",
+)
 _guard = [False]
 
 
@@ -93,7 +111,7 @@ def _read_request() -> dict | None:
     return json.loads(line)
 
 
-# --- preload ---------------------------------------------------------------------------------------------------
+# --- preload
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -112,7 +130,9 @@ for _mod in filter(None, os.environ.pop("BAEUM_PRELOAD", "").split(",")):
     except Exception as _exc:  # a missing optional library must not stop grading
         print(f"preload {_mod}: {_exc!r}", file=sys.__stderr__)
 
-if "matplotlib" in sys.modules:  # Korean labels need a Hangul font (Debian: fonts-nanum) when the host has one
+if (
+    "matplotlib" in sys.modules
+):  # Korean labels need a Hangul font (Debian: fonts-nanum) when the host has one
     try:
         from matplotlib import font_manager, rcParams
 
@@ -125,11 +145,41 @@ if "matplotlib" in sys.modules:  # Korean labels need a Hangul font (Debian: fon
     except Exception as _exc:
         print(f"fonts: {_exc!r}", file=sys.__stderr__)
 
+
+def _warm_up() -> None:
+    """Pay the libraries' first-use costs (font loading, lazy imports) before a learner is waiting."""
+    try:
+        if "pandas" in sys.modules:
+            pd = sys.modules["pandas"]
+            df = pd.read_csv(io.StringIO("d,k,v\n2024-01-02,가,1\n2024-02-03,나,2\n"), parse_dates=["d"])
+            df.groupby(df["d"].dt.month)["v"].mean()
+            df.groupby("k")["v"].sum().sort_values().to_frame()._repr_html_()
+        if "matplotlib.pyplot" in sys.modules:
+            plt = sys.modules["matplotlib.pyplot"]
+            fig, ax = plt.subplots(figsize=(2, 2))
+            ax.bar(["가", "b"], [1, 2])
+            ax.set_ylabel("금액")
+            fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+            plt.close("all")
+    except Exception as exc:
+        print(f"warm-up: {exc!r}", file=sys.__stderr__)
+
+
+_warm_up()
+
 from IPython.core.displaypub import DisplayPublisher  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 
-_MIME_KEEP = ("text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/svg+xml",
-              "application/json")
+_MIME_KEEP = (
+    "text/plain",
+    "text/html",
+    "text/markdown",
+    "text/latex",
+    "image/png",
+    "image/jpeg",
+    "image/svg+xml",
+    "application/json",
+)
 
 
 class _State:
@@ -220,8 +270,13 @@ def _flush_figures() -> None:
             fig.savefig(buf, format="png", bbox_inches="tight")
             png = base64.b64encode(buf.getvalue()).decode()
             _account(len(png))
-            _State.outputs.append({"output_type": "display_data", "metadata": {},
-                                   "data": {"image/png": png, "text/plain": repr(fig)}})
+            _State.outputs.append(
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"image/png": png, "text/plain": repr(fig)},
+                }
+            )
         plt.close("all")
     except Exception as exc:  # a broken figure is the learner's error, shown as text
         _stderr.write(f"could not draw the figure: {exc!r}\n")
@@ -241,9 +296,30 @@ _shell.user_ns = _user.__dict__
 _ns = _user.__dict__
 _BUILTINS_SNAPSHOT = dict(builtins.__dict__)
 # Names a learner could shadow at module level to change what a test's `except` or `isinstance` means.
-_PROTECTED = {k for k, v in _BUILTINS_SNAPSHOT.items() if isinstance(v, type) and issubclass(v, BaseException)}
-_PROTECTED |= {"isinstance", "issubclass", "type", "len", "repr", "str", "bool", "callable", "hasattr", "getattr",
-               "id", "hash", "iter", "next", "object", "exec", "eval", "compile", "__import__"}
+_PROTECTED = {
+    k for k, v in _BUILTINS_SNAPSHOT.items() if isinstance(v, type) and issubclass(v, BaseException)
+}
+_PROTECTED |= {
+    "isinstance",
+    "issubclass",
+    "type",
+    "len",
+    "repr",
+    "str",
+    "bool",
+    "callable",
+    "hasattr",
+    "getattr",
+    "id",
+    "hash",
+    "iter",
+    "next",
+    "object",
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+}
 _MAGIC = re.compile(r"^\s*[%!]|\?\s*$", re.M)
 
 
@@ -321,8 +397,9 @@ def _cell(req: dict) -> dict:
             data, _md = _format(value)
             bundle = _mime_bundle(data)
             if bundle:
-                _State.outputs.append({"output_type": "execute_result", "data": bundle, "metadata": {},
-                                       "execution_count": None})
+                _State.outputs.append(
+                    {"output_type": "execute_result", "data": bundle, "metadata": {}, "execution_count": None}
+                )
     except _BaseException as exc:  # SystemExit and KeyboardInterrupt too: the notebook goes on, like Jupyter
         _guard[0] = False
         _settrace(None)
@@ -351,9 +428,16 @@ def _cell(req: dict) -> dict:
         sys.modules.get("matplotlib.pyplot") and sys.modules["matplotlib.pyplot"].close("all")
     if error is not None and kind != "test":
         _State.outputs.append({"output_type": "error", **error})
-    return {"type": "cell", "nonce": req["nonce"], "index": index, "ok": error is None, "error": error,
-            "outputs": _State.outputs, "memory_error": _State.memory_error,
-            "duration": time.monotonic() - started}
+    return {
+        "type": "cell",
+        "nonce": req["nonce"],
+        "index": index,
+        "ok": error is None,
+        "error": error,
+        "outputs": _State.outputs,
+        "memory_error": _State.memory_error,
+        "duration": time.monotonic() - started,
+    }
 
 
 _RESERVE = 48 << 20
@@ -415,9 +499,18 @@ def _main() -> None:
         except MemoryError:
             _State.reserve = None
             _State.outputs = []
-            _reply({"type": "cell", "nonce": req.get("nonce"), "index": req.get("index"), "ok": False,
-                    "error": {"ename": "MemoryError", "evalue": "out of memory"}, "outputs": [],
-                    "memory_error": True, "duration": 0.0})
+            _reply(
+                {
+                    "type": "cell",
+                    "nonce": req.get("nonce"),
+                    "index": req.get("index"),
+                    "ok": False,
+                    "error": {"ename": "MemoryError", "evalue": "out of memory"},
+                    "outputs": [],
+                    "memory_error": True,
+                    "duration": 0.0,
+                }
+            )
 
 
 _main()

@@ -1,4 +1,4 @@
-"""Grade a learner's notebook against the instructor's source in a sandbox, and run notebooks for the Run button."""
+"""Grade a learner's notebook against the instructor's source in a sandbox; run notebooks (Run button)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ GRADE_MESSAGES = {
 class GradeItem:
     """The grade of one graded cell.
 
-    kind: ``test`` (autograded test cell), ``answer`` (graded answer cell, code or Markdown, graded by hand as in
-    nbgrader) or ``task``. status: passed / failed / error (could not run) / manual (awaits an instructor) /
-    missing (no answer). ``points`` is None while manual grading is pending.
+    kind: ``test`` (autograded test cell), ``answer`` (graded answer cell, code or Markdown, graded by hand
+    as in nbgrader) or ``task``. status: passed / failed / error (could not run) / manual (awaits an
+    instructor) / missing (no answer). ``points`` is None while manual grading is pending.
     """
 
     grade_id: str
@@ -124,22 +124,28 @@ def _specs(nb: NotebookNode, hide_tests: bool) -> list[CellSpec]:
     return specs
 
 
-def _run(pool: SandboxPool | None, specs: list[CellSpec], data: DataFiles, limits: Limits | None,
-         cwd: str) -> SandboxRun:
+def _run(
+    pool: SandboxPool | None, specs: list[CellSpec], data: DataFiles, limits: Limits | None, cwd: str
+) -> SandboxRun:
     pool = pool or default_pool()
     limits = limits or pool.limits
     return pool.run(specs, collect_files(data, limits.data_mb), limits, cwd)
 
 
-def grade_notebook(source_nb: NotebookNode | dict[str, Any] | bytes | str,
-                   submitted_nb: NotebookNode | dict[str, Any] | bytes | str,
-                   data_dir_or_files: DataFiles = None, limits: Limits | None = None, *, cwd: str = "",
-                   pool: SandboxPool | None = None) -> GradeResult:
+def grade_notebook(
+    source_nb: NotebookNode | dict[str, Any] | bytes | str,
+    submitted_nb: NotebookNode | dict[str, Any] | bytes | str,
+    data_dir_or_files: DataFiles = None,
+    limits: Limits | None = None,
+    *,
+    cwd: str = "",
+    pool: SandboxPool | None = None,
+) -> GradeResult:
     """Merge the submission into the source, run it top to bottom in a fresh sandbox and score it.
 
     ``data_dir_or_files``: the course data (a directory, or a mapping of course-relative path to bytes or host
-    path) copied into the sandbox; ``cwd``: the notebook's folder relative to the course (e.g. ``exercises``) so
-    relative paths such as ``../data/x.csv`` resolve as in the course folder.
+    path) copied into the sandbox; ``cwd``: the notebook's folder relative to the course (e.g. ``exercises``)
+    so relative paths such as ``../data/x.csv`` resolve as in the course folder.
     """
     started = time.monotonic()
     source = nbg.read_notebook(source_nb, "source.ipynb")
@@ -156,24 +162,36 @@ def grade_notebook(source_nb: NotebookNode | dict[str, Any] | bytes | str,
             grades.append(GradeItem(gid, i, "task", None, max_points, "manual", GRADE_MESSAGES["manual"]))
         elif nbg.is_solution(cell):
             if gid in missing or nbg.answer_unchanged(release.cells[i], cell):
-                grades.append(GradeItem(gid, i, "answer", 0.0, max_points, "missing", GRADE_MESSAGES["missing"]))
+                grades.append(
+                    GradeItem(gid, i, "answer", 0.0, max_points, "missing", GRADE_MESSAGES["missing"])
+                )
             else:
-                grades.append(GradeItem(gid, i, "answer", None, max_points, "manual", GRADE_MESSAGES["manual"]))
+                grades.append(
+                    GradeItem(gid, i, "answer", None, max_points, "manual", GRADE_MESSAGES["manual"])
+                )
         else:
             ran = by_index.get(i)
             if ran is None or ran.status == "not-run":
                 status, error = "error", None
             elif ran.status == "ok":
                 status, error = "passed", None
-            elif ran.error and ran.error.get("ename") in ("TimeoutError", "SandboxCrashed", "OutputLimitExceeded") \
-                    and run.status != "ok" and "traceback" not in ran.error:
+            elif (
+                ran.error
+                and ran.error.get("ename") in ("TimeoutError", "SandboxCrashed", "OutputLimitExceeded")
+                and run.status != "ok"
+                and "traceback" not in ran.error
+            ):
                 status, error = "error", {"ename": ran.error["ename"], "evalue": ran.error.get("evalue", "")}
             else:
                 status = "failed"
-                error = {"ename": str((ran.error or {}).get("ename", "Error")),
-                         "evalue": str((ran.error or {}).get("evalue", ""))}
+                error = {
+                    "ename": str((ran.error or {}).get("ename", "Error")),
+                    "evalue": str((ran.error or {}).get("evalue", "")),
+                }
             points = max_points if status == "passed" else 0.0
-            grades.append(GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error))
+            grades.append(
+                GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error)
+            )
 
     cells = []
     for spec_cell in run.cells:
@@ -185,19 +203,37 @@ def grade_notebook(source_nb: NotebookNode | dict[str, Any] | bytes | str,
     auto_max = sum(g.max_points for g in grades if g.kind == "test")
     pending = sum(g.max_points for g in grades if g.points is None)
     return GradeResult(
-        status=run.status, message_code=RUN_MESSAGES[run.status],
+        status=run.status,
+        message_code=RUN_MESSAGES[run.status],
         points=float(sum(g.points for g in grades if g.points is not None)),
-        max_points=float(sum(g.max_points for g in grades)), auto_max_points=float(auto_max),
-        manual_pending_points=float(pending), final=pending == 0, grades=grades, cells=cells, missing=missing,
-        isolation=run.isolation, duration_s=time.monotonic() - started, detail=run.detail)
+        max_points=float(sum(g.max_points for g in grades)),
+        auto_max_points=float(auto_max),
+        manual_pending_points=float(pending),
+        final=pending == 0,
+        grades=grades,
+        cells=cells,
+        missing=missing,
+        isolation=run.isolation,
+        duration_s=time.monotonic() - started,
+        detail=run.detail,
+    )
 
 
-def run_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, data_dir_or_files: DataFiles = None,
-                 limits: Limits | None = None, *, cwd: str = "", pool: SandboxPool | None = None) -> NotebookRun:
-    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each code cell's outputs."""
+def run_notebook(
+    nb: NotebookNode | dict[str, Any] | bytes | str,
+    data_dir_or_files: DataFiles = None,
+    limits: Limits | None = None,
+    *,
+    cwd: str = "",
+    pool: SandboxPool | None = None,
+) -> NotebookRun:
+    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each cell's output."""
     started = time.monotonic()
     notebook = nbg.read_notebook(nb, "notebook.ipynb")
     run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd)
-    cells = [CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells]
-    return NotebookRun(run.status, RUN_MESSAGES[run.status], cells, run.isolation, time.monotonic() - started,
-                       run.detail)
+    cells = [
+        CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells
+    ]
+    return NotebookRun(
+        run.status, RUN_MESSAGES[run.status], cells, run.isolation, time.monotonic() - started, run.detail
+    )

@@ -1,4 +1,4 @@
-"""nbgrader-compatible notebook handling: validate a source notebook, make its release version, merge answers."""
+"""nbgrader-compatible notebooks: validate a source notebook, make its release version, merge answers."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ GRADE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a notebook, shown as ``file: cell N: message`` (cell is 1-based, None for the file)."""
+    """One thing wrong with a notebook, shown as ``file: cell N: message`` (1-based cell, None: the file)."""
 
     file: str
     cell: int | None
@@ -43,7 +43,7 @@ class NotebookFormatError(ValueError):
         self.problems = problems
 
 
-# --- cell metadata -------------------------------------------------------------------------------------------
+# --- cell metadata
 
 
 def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
@@ -89,25 +89,25 @@ def cell_text(cell: dict[str, Any]) -> str:
     return "".join(src) if isinstance(src, list) else str(src)
 
 
-# --- reading -------------------------------------------------------------------------------------------------
+# --- reading
 
 
-def read_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb"
-                  ) -> NotebookNode:
+def read_notebook(
+    nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb"
+) -> NotebookNode:
     """Parse and upgrade a notebook to nbformat v4; raise NotebookFormatError when it is not a notebook."""
     try:
         if isinstance(nb_or_bytes, (bytes, bytearray)):
             nb_or_bytes = nb_or_bytes.decode("utf-8")
-        if isinstance(nb_or_bytes, str):
-            data = json.loads(nb_or_bytes)
-        else:
-            data = copy.deepcopy(dict(nb_or_bytes))
+        data = json.loads(nb_or_bytes) if isinstance(nb_or_bytes, str) else copy.deepcopy(dict(nb_or_bytes))
         if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
             raise ValueError("no cells")
         nb = nbformat.from_dict(data)
         nb = nbformat.convert(nb, 4)
     except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise NotebookFormatError([Problem(filename, None, f"not a valid notebook (nbformat v4): {exc}")]) from exc
+        raise NotebookFormatError(
+            [Problem(filename, None, f"not a valid notebook (nbformat v4): {exc}")]
+        ) from exc
     return nb
 
 
@@ -128,7 +128,7 @@ def _schema_problems(nb: NotebookNode, filename: str) -> list[Problem]:
     return problems
 
 
-# --- markers ---------------------------------------------------------------------------------------------------
+# --- markers
 
 
 def _marker_problems(text: str, begin: str, end: str, what: str) -> tuple[bool, list[str]]:
@@ -151,8 +151,13 @@ def _marker_problems(text: str, begin: str, end: str, what: str) -> tuple[bool, 
     return found, messages
 
 
-def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str) -> list[Problem]:
-    """Check an instructor's source notebook against nbgrader's conventions; an empty list means it is fine."""
+def validate_notebook(
+    nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str
+) -> list[Problem]:
+    """Check an instructor's source notebook against nbgrader's conventions; an empty list means it is fine.
+
+    Problems are in cell order; a notebook that is not nbformat v4 yields one problem for the file.
+    """
     try:
         nb = read_notebook(nb_or_bytes, filename)
     except NotebookFormatError as exc:
@@ -163,6 +168,7 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
         return problems or [Problem(filename, None, "not a valid notebook (nbformat v4): bad cells")]
     seen_ids: dict[str, int] = {}
     for number, cell in enumerate(cells, start=1):
+
         def report(message: str, number: int = number) -> None:
             problems.append(Problem(filename, number, message))
 
@@ -176,8 +182,11 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
         gid = meta.get("grade_id")
         if meta and (solution or grade or task or meta.get("locked")):
             if not gid:
-                report("missing grade_id on a " + ("solution" if solution else "graded" if grade else
-                                                   "task" if task else "locked") + " cell")
+                report(
+                    "missing grade_id on a "
+                    + ("solution" if solution else "graded" if grade else "task" if task else "locked")
+                    + " cell"
+                )
             elif not isinstance(gid, str) or not GRADE_ID_RE.match(gid):
                 report(f"grade_id {gid!r} may only contain letters, digits, '_' and '-'")
             elif gid in seen_ids:
@@ -194,14 +203,19 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
                 except (TypeError, ValueError):
                     report(f"graded cell '{gid}' has points that are not a number: {meta['points']!r}")
             if cell.cell_type != "code" and not solution:
-                report(f"Markdown graded cell '{gid}' must also be a solution cell (a manually graded answer)")
+                report(
+                    f"Markdown graded cell '{gid}' must also be a solution cell (a manually graded answer)"
+                )
         elif task:
             if cell.cell_type != "markdown":
                 report("a task cell must be a Markdown cell")
             if solution:
                 report("a task cell cannot also be a solution cell")
         elif meta.get("points") not in (None, 0, 0.0, "0"):
-            report(f"points on a cell that is not graded ({meta.get('points')!r}); set grade to true or remove them")
+            report(
+                f"points on a cell that is not graded ({meta.get('points')!r}); "
+                "set grade to true or remove them"
+            )
         if solution and meta.get("locked"):
             report(f"solution cell '{gid}' is locked; learners could not answer it")
 
@@ -209,7 +223,9 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
         for message in messages:
             report(message)
         if has_solution and not solution:
-            report("'### BEGIN SOLUTION' in a cell that is not a solution cell (set nbgrader solution to true)")
+            report(
+                "'### BEGIN SOLUTION' in a cell that is not a solution cell (set nbgrader solution to true)"
+            )
         has_hidden, messages = _marker_problems(text, BEGIN_HIDDEN, END_HIDDEN, "hidden tests")
         for message in messages:
             report(message)
@@ -220,11 +236,11 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
     return problems
 
 
-# --- release ---------------------------------------------------------------------------------------------------
+# --- release
 
 
 def _replace_regions(text: str, begin: str, end: str, stub: str | None) -> tuple[str, bool]:
-    """Replace each BEGIN..END region (markers included) by ``stub`` indented like the BEGIN line, or drop it."""
+    """Replace each BEGIN..END region (markers included) by ``stub``, indented like BEGIN, or drop it."""
     out: list[str] = []
     inside = False
     replaced = False
@@ -243,9 +259,14 @@ def _replace_regions(text: str, begin: str, end: str, stub: str | None) -> tuple
     return "\n".join(out), replaced
 
 
-def release_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb"
-                     ) -> NotebookNode:
-    """The learner's version: solutions replaced by stubs, hidden tests removed, outputs cleared, metadata kept."""
+def release_notebook(
+    nb: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb"
+) -> NotebookNode:
+    """The learner's version: solutions replaced by stubs, hidden tests removed, outputs cleared, metadata
+    kept.
+
+    Any text between BEGIN and END markers goes, in every cell type; an unterminated region goes to the end.
+    """
     released = read_notebook(nb, filename)
     for cell in released.cells:
         text = cell_text(cell)
@@ -266,24 +287,25 @@ def release_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, filename: 
     return released
 
 
-# --- merge -----------------------------------------------------------------------------------------------------
+# --- merge
 
 
 def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().split("\n"))
 
 
-def merge_submission(source_nb: NotebookNode | dict[str, Any] | bytes | str,
-                     submitted_nb: NotebookNode | dict[str, Any] | bytes | str,
-                     ) -> tuple[NotebookNode, list[str]]:
-    """Put a learner's answers into the instructor's source notebook; return it and the missing answers' grade_ids.
+def merge_submission(
+    source_nb: NotebookNode | dict[str, Any] | bytes | str,
+    submitted_nb: NotebookNode | dict[str, Any] | bytes | str,
+) -> tuple[NotebookNode, list[str]]:
+    """Put a learner's answers into the source notebook; return it and the grade_ids of missing answers.
 
     Everything but the answer text comes from the source (tests, hidden tests, locked and plain cells, order,
     metadata), so a submission can never change a test. The answer for a source solution cell is found by:
 
     1. ``grade_id``: the submitted cell whose ``nbgrader.grade_id`` equals it (any position, any order);
-    2. position: if the submission carries no ``grade_id`` at all (the editor dropped the metadata) and has the
-       same number of cells as the source, the submitted cell at the same index;
+    2. position: if the submission carries no ``grade_id`` at all (the editor dropped the metadata) and has
+       the same number of cells as the source, the submitted cell at the same index;
     3. unchanged text: otherwise, the first cell of the same type that follows, in the submission, the nearest
        preceding source cell whose release text appears unchanged in the submission (an anchor such as the
        exercise's prompt), provided that cell is not itself an unchanged instructor cell nor already taken.

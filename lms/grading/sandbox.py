@@ -28,13 +28,22 @@ CellKind = Literal["code", "test"]
 RunStatus = Literal["ok", "timeout", "crashed", "output-limit", "memory-limit"]
 
 WORKER = Path(__file__).with_name("_worker.py")
-DEFAULT_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "sklearn", "sklearn.linear_model",
-                   "sklearn.model_selection", "sklearn.metrics", "sklearn.preprocessing")
+DEFAULT_PRELOAD = (
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "sklearn",
+    "sklearn.linear_model",
+    "sklearn.model_selection",
+    "sklearn.metrics",
+    "sklearn.preprocessing",
+)
 SANDBOX_HOME = "/home/learner"
 _UID_BASE = 61000  # when the grader runs as root each sandbox gets its own unprivileged uid from this range
 _UID_SPAN = 4096
-# Files never copied from a data directory into a sandbox: notebooks (sources, hidden tests), quizzes with their
-# answers, lessons, manifests, and anything hidden.
+# Files never copied from a data directory into a sandbox: notebooks (sources, hidden tests), quizzes with
+# their answers, lessons, manifests, and anything hidden.
 _DATA_EXCLUDED_SUFFIXES = (".ipynb", ".yml", ".yaml", ".md", ".pyc")
 
 
@@ -57,8 +66,14 @@ class Limits:
     data_mb: int = 64  # the course data files copied in
 
     def for_worker(self) -> dict[str, int]:
-        return {"cpu_s": self.cpu_s, "memory_bytes": self.memory_mb << 20, "nproc": self.nproc,
-                "nofile": self.nofile, "fsize_bytes": self.fsize_mb << 20, "output_bytes": self.output_kb << 10}
+        return {
+            "cpu_s": self.cpu_s,
+            "memory_bytes": self.memory_mb << 20,
+            "nproc": self.nproc,
+            "nofile": self.nofile,
+            "fsize_bytes": self.fsize_mb << 20,
+            "output_bytes": self.output_kb << 10,
+        }
 
 
 @dataclass(frozen=True)
@@ -92,11 +107,13 @@ class SandboxRun:
     detail: str = ""  # for the logs: exit status, diagnostics tail
 
 
-# --- host detection ----------------------------------------------------------------------------------------------
+# --- host detection
 
 
 def _python_roots(python: str) -> list[str]:
-    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    roots = {
+        os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    }
     exe = os.path.realpath(python)
     roots.add(os.path.dirname(os.path.dirname(exe)))
     roots.add(os.path.abspath(os.path.dirname(os.path.dirname(python))))
@@ -111,10 +128,22 @@ def _python_roots(python: str) -> list[str]:
 
 def _bwrap_argv(python: str, mplcache: str | None, limits: Limits, root: bool) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
-    argv = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--hostname", "baeum-sandbox", "--cap-drop", "ALL"]
+    argv = [
+        bwrap,
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "baeum-sandbox",
+        "--cap-drop",
+        "ALL",
+    ]
     if root:
-        # Privileged bwrap keeps no capability but these two, which the worker uses once to drop to its own uid.
+        # Privileged bwrap keeps only these two capabilities; the worker uses them once to drop to its uid.
         argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         argv += ["--unshare-user", "--uid", "1000", "--gid", "1000"]
@@ -127,8 +156,39 @@ def _bwrap_argv(python: str, mplcache: str | None, limits: Limits, root: bool) -
             argv += ["--ro-bind", path, path]
     for path in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
         argv += ["--ro-bind-try", path, path]
-    made: set[str] = {"/", "/usr", "/etc", "/opt"}
+    made: set[str] = {"/", "/usr", "/etc", "/opt", "/tmp", "/home"}
     argv += ["--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/opt"]
+    # The writable tmpfs mounts come before the read-only binds: the Python runtime may itself live under /tmp
+    # or /home (a checkout there), and a later tmpfs would hide it.
+    size = str(limits.disk_mb << 20)
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        size,
+        "--tmpfs",
+        "/dev/shm",
+        "--perms",
+        "1777",
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "0755",
+        "--dir",
+        "/home",
+        "--perms",
+        "1777",
+        "--size",
+        size,
+        "--tmpfs",
+        SANDBOX_HOME,
+    ]
     binds = [(r, r) for r in _python_roots(python)] + [(str(WORKER), "/opt/baeum/worker.py")]
     if mplcache:
         binds.append((mplcache, "/opt/baeum/mplcache"))
@@ -140,19 +200,15 @@ def _bwrap_argv(python: str, mplcache: str | None, limits: Limits, root: bool) -
                 argv += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
         argv += ["--ro-bind", src, dest]
-    size = str(limits.disk_mb << 20)
-    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
-             "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", "/home",
-             "--perms", "1777", "--size", size, "--tmpfs", SANDBOX_HOME,
-             "--chdir", SANDBOX_HOME, "--clearenv"]
+    argv += ["--chdir", SANDBOX_HOME, "--clearenv"]
     return argv
 
 
 def _probe(argv: list[str], env: dict[str, str]) -> bool:
     try:
-        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
-                              start_new_session=True)
+        proc = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=20, start_new_session=True
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     if proc.returncode != 0:
@@ -163,8 +219,13 @@ def _probe(argv: list[str], env: dict[str, str]) -> bool:
 def detect_isolation(python: str | None = None) -> Isolation:
     """The strongest isolation that works on this host: bwrap, else unshare, else rlimits only."""
     python = python or sys.executable
-    check = [python, "-I", "-S", "-c", "import socket,os\ntry:\n socket.create_connection(('1.1.1.1',53),1)\n"
-             "except OSError:\n print('ok')"]
+    check = [
+        python,
+        "-I",
+        "-S",
+        "-c",
+        "import socket,os\ntry:\n socket.create_connection(('1.1.1.1',53),1)\nexcept OSError:\n print('ok')",
+    ]
     if shutil.which("bwrap") and _probe(_bwrap_argv(python, None, Limits(), os.geteuid() == 0) + check, {}):
         return "bwrap"
     if shutil.which("unshare") and _probe(_unshare_prefix() + check, {}):
@@ -173,24 +234,32 @@ def detect_isolation(python: str | None = None) -> Isolation:
 
 
 def _unshare_prefix() -> list[str]:
-    argv = [shutil.which("unshare") or "unshare", "--fork", "--pid", "--mount-proc", "--kill-child", "--net",
-            "--ipc", "--uts"]
+    argv = [
+        shutil.which("unshare") or "unshare",
+        "--fork",
+        "--pid",
+        "--mount-proc",
+        "--kill-child",
+        "--net",
+        "--ipc",
+        "--uts",
+    ]
     if os.geteuid() != 0:
         argv += ["--user", "--map-root-user"]
     return argv
 
 
 _DESCRIPTIONS = {
-    "bwrap": "bubblewrap: private network, pid, ipc and uts namespaces{user}; read-only Python runtime; only a "
-             "private tmpfs is writable; no view of the project, database or other submissions",
+    "bwrap": "bubblewrap: private network, pid, ipc and uts namespaces{user}; read-only Python runtime; "
+    "only a private tmpfs is writable; no view of the project, database or other submissions",
     "unshare": "unshare: private network, pid, ipc and uts namespaces{user}; the host file system is visible "
-               "read-only by file permissions only (install bubblewrap for file-system isolation)",
+    "read-only by file permissions only (install bubblewrap for file-system isolation)",
     "rlimits": "resource limits and a new session only: no namespaces, the host file system and network are "
-               "reachable as far as permissions allow (install bubblewrap)",
+    "reachable as far as permissions allow (install bubblewrap)",
 }
 
 
-# --- one sandbox ---------------------------------------------------------------------------------------------------
+# --- one sandbox
 
 
 class _Died(Exception):
@@ -208,15 +277,28 @@ class _Sandbox:
         self._buf = bytearray()
         self._diag: collections.deque[bytes] = collections.deque(maxlen=64)
         self.ready = False
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "BAEUM_PRELOAD": ",".join(pool.preload),
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "BAEUM_PRELOAD": ",".join(pool.preload),
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
         if uid is not None:
             env["BAEUM_SANDBOX_UID"] = str(uid)
         if pool.isolation == "bwrap":
             self.root = SANDBOX_HOME
-            env.update(HOME=SANDBOX_HOME, TMPDIR="/tmp", MPLCONFIGDIR="/tmp/.mpl", IPYTHONDIR="/tmp/.ipython",
-                       BAEUM_SANDBOX_PIDNS="1")
+            env.update(
+                HOME=SANDBOX_HOME,
+                TMPDIR="/tmp",
+                MPLCONFIGDIR="/tmp/.mpl",
+                IPYTHONDIR="/tmp/.ipython",
+                BAEUM_SANDBOX_PIDNS="1",
+            )
             if pool.mplcache:
                 env["BAEUM_MPL_CACHE"] = "/opt/baeum/mplcache"
             argv = _bwrap_argv(pool.python, pool.mplcache, pool.limits, os.geteuid() == 0)
@@ -234,9 +316,12 @@ class _Sandbox:
                 for sub in ("", "work", "tmp"):
                     os.chown(os.path.join(self.hostdir, sub), uid, uid)
             os.chmod(self.hostdir, 0o711)
-            env.update(HOME=self.root, TMPDIR=os.path.join(self.hostdir, "tmp"),
-                       MPLCONFIGDIR=os.path.join(self.hostdir, "tmp", ".mpl"),
-                       IPYTHONDIR=os.path.join(self.hostdir, "tmp", ".ipython"))
+            env.update(
+                HOME=self.root,
+                TMPDIR=os.path.join(self.hostdir, "tmp"),
+                MPLCONFIGDIR=os.path.join(self.hostdir, "tmp", ".mpl"),
+                IPYTHONDIR=os.path.join(self.hostdir, "tmp", ".ipython"),
+            )
             if pool.mplcache:
                 env["BAEUM_MPL_CACHE"] = pool.mplcache
             argv = [pool.python, "-I", "-B", str(WORKER)]
@@ -246,9 +331,16 @@ class _Sandbox:
             popen_env = env
             cwd = self.root
         try:
-            self.proc = subprocess.Popen(argv, env=popen_env, cwd=cwd, stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                         close_fds=True)
+            self.proc = subprocess.Popen(
+                argv,
+                env=popen_env,
+                cwd=cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                close_fds=True,
+            )
         except OSError as exc:
             self.destroy()
             raise SandboxError(f"cannot start the sandbox: {exc}") from exc
@@ -276,7 +368,9 @@ class _Sandbox:
         except (BrokenPipeError, OSError) as exc:
             raise _Died("the sandbox closed its input") from exc
 
-    def recv(self, deadline: float, max_line: int, expect: set[str], nonce: str | None = None) -> dict[str, Any]:
+    def recv(
+        self, deadline: float, max_line: int, expect: set[str], nonce: str | None = None
+    ) -> dict[str, Any]:
         """The next reply of a type in ``expect`` (and with ``nonce``); raises TimeoutError or _Died."""
         while True:
             while b"\n" in self._buf:
@@ -357,6 +451,18 @@ class _Sandbox:
         self.pool._release_uid(self.uid)
 
 
+def _world_readable(path: str) -> bool:
+    """True when every directory down to ``path`` can be entered by any user."""
+    current = Path(path)
+    for part in [current, *current.parents]:
+        try:
+            if not part.stat().st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def _kill_uid(uid: int) -> None:
     """Without a pid namespace, a daemon that left the session is found by its sandbox-only uid."""
     for name in os.listdir("/proc"):
@@ -368,19 +474,26 @@ def _kill_uid(uid: int) -> None:
                 pass
 
 
-# --- the pool ----------------------------------------------------------------------------------------------------
+# --- the pool
 
 
 class SandboxPool:
-    """Keeps ``size`` sandboxes started and warm (libraries imported); each is used for one run, then destroyed.
+    """Keeps ``size`` sandboxes started and warm (libraries imported); each serves one run, then is destroyed.
 
     Thread-safe: any number of grading threads may call :meth:`run` at once.
     """
 
-    def __init__(self, size: int = 2, *, isolation: Isolation | Literal["auto"] = "auto",
-                 require: Isolation | None = None, python: str | None = None,
-                 preload: Iterable[str] = DEFAULT_PRELOAD, limits: Limits | None = None,
-                 startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        size: int = 2,
+        *,
+        isolation: Isolation | Literal["auto"] = "auto",
+        require: Isolation | None = None,
+        python: str | None = None,
+        preload: Iterable[str] = DEFAULT_PRELOAD,
+        limits: Limits | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
         self.python = python or sys.executable
         self.size = size
         self.preload = tuple(preload)
@@ -390,7 +503,14 @@ class SandboxPool:
         order = ["rlimits", "unshare", "bwrap"]
         if require is not None and order.index(self.isolation) < order.index(require):
             raise SandboxError(f"grading requires {require} isolation, but only {self.isolation} works here")
-        self.mplcache = _matplotlib_cache(self.python) if any("matplotlib" in m for m in self.preload) else None
+        self.mplcache = (
+            _matplotlib_cache(self.python) if any("matplotlib" in m for m in self.preload) else None
+        )
+        # As root, each sandbox runs under its own unprivileged uid; outside bwrap that uid must read
+        # the Python runtime where it is (bwrap re-mounts it readable).
+        self.drop_uid = os.geteuid() == 0 and (
+            self.isolation == "bwrap" or all(_world_readable(r) for r in _python_roots(self.python))
+        )
         self._lock = threading.Lock()
         self._idle: collections.deque[_Sandbox] = collections.deque()
         self._uids: set[int] = set()
@@ -401,15 +521,23 @@ class SandboxPool:
 
     def report(self) -> str:
         root = os.geteuid() == 0
-        user = (", a separate unprivileged uid per sandbox" if root else ", a private user namespace")
+        user = ", a separate unprivileged uid per sandbox" if root else ", a private user namespace"
         text = _DESCRIPTIONS[self.isolation].format(user=user if self.isolation != "rlimits" else "")
-        if self.isolation == "rlimits" and root:
+        if self.isolation == "rlimits" and self.drop_uid:
             text += "; a separate unprivileged uid per sandbox"
-        return (f"{self.isolation}: {text}; limits on CPU time, wall time, memory, processes, open files, file "
-                f"size and output; one fresh interpreter per run")
+        if root and not self.drop_uid:
+            text = text.replace(", a separate unprivileged uid per sandbox", "")
+            text += (
+                "; WARNING: runs as root because the Python runtime is not readable by other users "
+                "(make it world-readable, run the grader as a dedicated user, or install bubblewrap)"
+            )
+        return (
+            f"{self.isolation}: {text}; limits on CPU time, wall time, memory, processes, open files, file "
+            f"size and output; one fresh interpreter per run"
+        )
 
     def _take_uid(self) -> int | None:
-        if os.geteuid() != 0:
+        if not self.drop_uid:
             return None
         with self._lock:
             for _ in range(_UID_SPAN):
@@ -456,8 +584,13 @@ class SandboxPool:
         for sandbox in idle:
             sandbox.destroy()
 
-    def run(self, cells: list[CellSpec], files: Mapping[str, bytes] | None = None, limits: Limits | None = None,
-            cwd: str = "") -> SandboxRun:
+    def run(
+        self,
+        cells: list[CellSpec],
+        files: Mapping[str, bytes] | None = None,
+        limits: Limits | None = None,
+        cwd: str = "",
+    ) -> SandboxRun:
         """Run ``cells`` top to bottom in a fresh sandbox whose working directory holds ``files``."""
         limits = limits or self.limits
         started = time.monotonic()
@@ -469,23 +602,41 @@ class SandboxPool:
             deadline = time.monotonic() + limits.wall_s
             max_line = (limits.output_kb << 11) + (1 << 20)
             payload = {rel: base64.b64encode(data).decode() for rel, data in (files or {}).items()}
-            sandbox.send({"type": "job", "root": sandbox.root, "cwd": cwd, "files": payload,
-                          "limits": limits.for_worker()})
+            sandbox.send(
+                {
+                    "type": "job",
+                    "root": sandbox.root,
+                    "cwd": cwd,
+                    "files": payload,
+                    "limits": limits.for_worker(),
+                }
+            )
             msg = sandbox.recv(deadline, max_line, {"job-ready", "job-error"})
             if msg["type"] == "job-error":
                 raise _Died(f"job setup failed: {msg.get('error')}")
             for spec in cells:
                 nonce = secrets.token_hex(16)
-                sandbox.send({"type": "cell", "index": spec.index, "kind": spec.kind, "code": spec.code,
-                              "nonce": nonce})
+                sandbox.send(
+                    {
+                        "type": "cell",
+                        "index": spec.index,
+                        "kind": spec.kind,
+                        "code": spec.code,
+                        "nonce": nonce,
+                    }
+                )
                 msg = sandbox.recv(deadline, max_line, {"cell", "output-limit"}, nonce)
                 if msg["type"] == "output-limit":
                     status = "output-limit"
                     results[spec.index] = CellRun(spec.index, "error", error=_limit_error("output-limit"))
                     break
                 results[spec.index] = CellRun(
-                    spec.index, "ok" if msg.get("ok") else "error", outputs=list(msg.get("outputs") or []),
-                    error=msg.get("error"), duration_s=float(msg.get("duration") or 0.0))
+                    spec.index,
+                    "ok" if msg.get("ok") else "error",
+                    outputs=list(msg.get("outputs") or []),
+                    error=msg.get("error"),
+                    duration_s=float(msg.get("duration") or 0.0),
+                )
                 if msg.get("memory_error") and status == "ok":
                     status = "memory-limit"
             sandbox.send({"type": "end"})
@@ -505,26 +656,31 @@ class SandboxPool:
                 detail = f"{detail}\n{diag}" if detail else diag
             if status in ("timeout", "crashed"):
                 # The first cell without a reply is the one that was running when the sandbox stopped.
-                running = next((results[c.index] for c in cells if results[c.index].status == "not-run"), None)
+                running = next(
+                    (results[c.index] for c in cells if results[c.index].status == "not-run"), None
+                )
                 if running is not None:
                     running.status = "error"
                     running.error = _limit_error(status)
                     running.outputs = [{"output_type": "error", **running.error, "traceback": []}]
-        return SandboxRun(status, [results[c.index] for c in cells], self.isolation, time.monotonic() - started,
-                          detail)
+        return SandboxRun(
+            status, [results[c.index] for c in cells], self.isolation, time.monotonic() - started, detail
+        )
 
 
 def _limit_error(status: str) -> dict[str, Any]:
-    names = {"timeout": ("TimeoutError", "the notebook ran out of time (wall-clock or CPU limit)"),
-             "crashed": ("SandboxCrashed", "the Python interpreter stopped unexpectedly"),
-             "output-limit": ("OutputLimitExceeded", "the notebook printed more output than allowed"),
-             "memory-limit": ("MemoryError", "the notebook used more memory than allowed")}
+    names = {
+        "timeout": ("TimeoutError", "the notebook ran out of time (wall-clock or CPU limit)"),
+        "crashed": ("SandboxCrashed", "the Python interpreter stopped unexpectedly"),
+        "output-limit": ("OutputLimitExceeded", "the notebook printed more output than allowed"),
+        "memory-limit": ("MemoryError", "the notebook used more memory than allowed"),
+    }
     ename, evalue = names.get(status, ("Error", status))
     return {"ename": ename, "evalue": evalue}
 
 
 def _matplotlib_cache(python: str) -> str | None:
-    """Build matplotlib's font cache once per host and Python, so a sandbox does not rebuild it at each start."""
+    """Build matplotlib's font cache once per host and Python, so sandboxes do not rebuild it at start."""
     key = f"{os.path.realpath(python)}".encode()
     digest = __import__("hashlib").sha256(key).hexdigest()[:12]
     path = os.path.join(tempfile.gettempdir(), f"baeum-mplcache-{os.geteuid()}-{digest}")
@@ -533,8 +689,13 @@ def _matplotlib_cache(python: str) -> str | None:
     os.makedirs(path, mode=0o755, exist_ok=True)
     os.chmod(path, 0o755)
     try:
-        subprocess.run([python, "-I", "-c", "import matplotlib.font_manager"], env={"MPLCONFIGDIR": path,
-                       "PATH": "/usr/bin:/bin"}, capture_output=True, timeout=120, check=False)
+        subprocess.run(
+            [python, "-I", "-c", "import matplotlib.font_manager"],
+            env={"MPLCONFIGDIR": path, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     for name in os.listdir(path):
@@ -542,15 +703,16 @@ def _matplotlib_cache(python: str) -> str | None:
     return path if any(n.startswith("fontlist") for n in os.listdir(path)) else None
 
 
-# --- data files and the default pool ----------------------------------------------------------------------------
+# --- data files and the default pool
 
 
-def collect_files(data: str | os.PathLike[str] | Mapping[str, bytes | str | os.PathLike[str]] | None,
-                  limit_mb: int = 64) -> dict[str, bytes]:
+def collect_files(
+    data: str | os.PathLike[str] | Mapping[str, bytes | str | os.PathLike[str]] | None, limit_mb: int = 64
+) -> dict[str, bytes]:
     """The files to copy into a sandbox, by course-relative path.
 
-    A mapping is taken as it is (values are bytes or host paths). A directory is walked, skipping hidden files and
-    anything that may hold answers: notebooks, YAML (quizzes, manifests) and Markdown.
+    A mapping is taken as it is (values are bytes or host paths). A directory is walked, skipping hidden files
+    and anything that may hold answers: notebooks, YAML (quizzes, manifests) and Markdown.
     """
     files: dict[str, bytes] = {}
     if data is None:
@@ -562,8 +724,12 @@ def collect_files(data: str | os.PathLike[str] | Mapping[str, bytes | str | os.P
         base = Path(data)
         for path in sorted(base.rglob("*")):
             rel = path.relative_to(base)
-            if not path.is_file() or any(p.startswith(".") for p in rel.parts) or \
-                    path.suffix.lower() in _DATA_EXCLUDED_SUFFIXES or path.is_symlink():
+            if (
+                not path.is_file()
+                or any(p.startswith(".") for p in rel.parts)
+                or path.suffix.lower() in _DATA_EXCLUDED_SUFFIXES
+                or path.is_symlink()
+            ):
                 continue
             files[rel.as_posix()] = path.read_bytes()
     total = sum(len(v) for v in files.values())
@@ -614,4 +780,3 @@ def shutdown() -> None:
         pool, _default_pool = _default_pool, None
     if pool is not None:
         pool.close()
-

@@ -14,6 +14,7 @@ from ..content.quiz import QuizResult
 from ..extensions import db
 from ..models import Course, CourseAsset, Enrolment, Item
 from ..services import learning
+from . import exercise
 
 bp = Blueprint("learn", __name__, url_prefix="/courses")
 
@@ -75,7 +76,7 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
         context.update(attempts=attempts, shown=shown, result=QuizResult.from_dict(shown.result) if shown else None)
         return render_template("learn/quiz.html", **context)
     if current.kind == "exercise":
-        return render_template("learn/exercise.html", **context)
+        return exercise.render_exercise(course, enrolment, items, current, progress)
     return render_template("learn/lesson.html", **context)
 
 
@@ -159,4 +160,3 @@ def asset(slug: str, path: str):  # noqa: ANN201
     if not row.media_type.startswith("image/"):
         response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"
     return response
-

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -222,6 +221,3 @@ def my_enrolments(session: orm.Session, user_id: int) -> list[Enrolment]:
         )
     )
 
-
-def last_activity(enrolments: list[Enrolment]) -> datetime | None:
-    return max((e.last_activity_at for e in enrolments), default=None)

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the app on a live server in a thread, on its own SQLite file, and Debian's headless Chromium.
+"""End-to-end fixtures: the app on a live server in a thread, on its own SQLite file, and headless Chromium.
 
 The browser is never downloaded: Playwright drives /usr/bin/chromium (installed by test.sh); without it these
 tests are skipped with the reason.
@@ -36,12 +36,12 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 
 
-# Module scope, not session: Playwright's sync API keeps an asyncio loop running in the main thread while it is
-# started, and any app context popped under it fails (async teardown). The browser must be gone before the other
-# test directories (unit/, web/) run in the same pytest process.
+# Module scope, not session: while started, Playwright's sync API keeps an asyncio loop running in the main
+# thread, and any app context popped under it fails (async teardown). The browser must be gone before the
+# other test directories (unit/, web/) run in the same pytest process.
 @pytest.fixture(scope="module")
 def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The app on a fresh SQLite file of its own (never the transactional test database), fixture courses imported."""
+    """The app on a SQLite file of its own (not the transactional test database), fixture courses imported."""
     app = make_app(f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.sqlite3'}")
     reset_database(app)
     with app.app_context():
@@ -73,7 +73,10 @@ def browser(live_server: str) -> Iterator[sync_api.Browser]:
     if sync_api is None:
         pytest.skip("the playwright package is not installed (pip install -e '.[test]', or run ./test.sh)")
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package (./test.sh does it) to run e2e tests")
+        pytest.skip(
+            f"{CHROMIUM} not found: install Debian's chromium package (./test.sh does it) to run e2e tests"
+        )
+    sync_api.expect.set_options(timeout=10_000)  # generous on a busy CI machine; passing runs don't wait
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:

@@ -36,8 +36,11 @@ def test_solution_earns_full_points(sales: tuple, pool: SandboxPool) -> None:
     assert result.manual_pending_points == 1 and not result.final
     grades = result.by_grade_id()
     assert {g: grades[g].status for g in grades} == {
-        "test_total_by_region": "passed", "test_monthly_mean": "passed", "test_plot_regions": "passed",
-        "explain_choice": "manual"}
+        "test_total_by_region": "passed",
+        "test_monthly_mean": "passed",
+        "test_plot_regions": "passed",
+        "explain_choice": "manual",
+    }
     cells = {c.grade_id: c for c in result.cells}
     assert "text/html" in cells["load"].outputs[0]["data"]  # the DataFrame's table
     figure = cells["plot_regions"].outputs
@@ -58,11 +61,15 @@ def test_release_earns_nothing(sales: tuple, pool: SandboxPool) -> None:
 
 def test_partly_correct_answer(sales: tuple, pool: SandboxPool) -> None:
     source, files = sales
-    sub = with_answers(source, {
-        "total_by_region": 'def total_by_region(df):\n    return df.groupby("region")["amount"].sum()\n',
-        "monthly_mean": 'def monthly_mean(df):\n    return df.groupby(df["date"].dt.month)["amount"].mean()',
-        "explain_choice": "서울에 배정합니다.",
-    })
+    sub = with_answers(
+        source,
+        {
+            "total_by_region": 'def total_by_region(df):\n    return df.groupby("region")["amount"].sum()\n',
+            "monthly_mean": "def monthly_mean(df):\n"
+            '    return df.groupby(df["date"].dt.month)["amount"].mean()',
+            "explain_choice": "서울에 배정합니다.",
+        },
+    )
     result = grade_notebook(source, sub, files, pool=pool)
     grades = result.by_grade_id()
     assert grades["test_monthly_mean"].status == "passed"
@@ -79,8 +86,9 @@ def test_partly_correct_answer(sales: tuple, pool: SandboxPool) -> None:
 
 def test_wrong_answer_and_learner_traceback(sales: tuple, pool: SandboxPool) -> None:
     source, files = sales
-    sub = with_answers(source, {"total_by_region": "def total_by_region(df):\n    return df['nope']\n\n"
-                                                   "total_by_region(df)"})
+    sub = with_answers(
+        source, {"total_by_region": "def total_by_region(df):\n    return df['nope']\n\ntotal_by_region(df)"}
+    )
     result = grade_notebook(source, sub, files, pool=pool)
     cell = next(c for c in result.cells if c.grade_id == "total_by_region")
     error = cell.outputs[-1]
@@ -96,10 +104,15 @@ def test_nbgrader_documentation_example_grades_unchanged(notebooks: Path, pool: 
     assert solved.status == "ok"
     assert solved.points == 3 and solved.auto_max_points == 3 and solved.max_points == 10
     statuses = {g.grade_id: g.status for g in solved.grades}
-    assert statuses == {"correct_squares": "passed", "squares_invalid_input": "passed",
-                        "correct_sum_of_squares": "passed", "sum_of_squares_uses_squares": "passed",
-                        "sum_of_squares_equation": "manual", "sum_of_squares_application": "manual",
-                        "cell-938593c4a215c6cc": "manual"}
+    assert statuses == {
+        "correct_squares": "passed",
+        "squares_invalid_input": "passed",
+        "correct_sum_of_squares": "passed",
+        "sum_of_squares_uses_squares": "passed",
+        "sum_of_squares_equation": "manual",
+        "sum_of_squares_application": "manual",
+        "cell-938593c4a215c6cc": "manual",
+    }
     outputs = {c.index: c.outputs for c in solved.cells}
     assert outputs[4][0]["data"]["text/plain"] == "[1, 4, 9, 16, 25, 36, 49, 64, 81, 100]"
     released = grade_notebook(source, release_notebook(source), pool=pool)
@@ -131,7 +144,13 @@ def test_data_files_under_course_relative_paths(tmp_path: Path, pool: SandboxPoo
     (tmp_path / "quiz.yml").write_text("answers: [secret]")
     (tmp_path / "exercises").mkdir()
     (tmp_path / "exercises" / "ex.ipynb").write_text("{}")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import os\nprint(open('../data/x.csv').read().strip(), sorted(os.listdir('..')), os.path.exists('ex.ipynb'))")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import os\nprint(open('../data/x.csv').read().strip(), sorted(os.listdir('..')),\n"
+                "      os.path.exists('ex.ipynb'))"
+            )
+        ]
+    )
     run = run_notebook(nb, tmp_path, cwd="exercises", pool=pool)
     assert run.cells[0].outputs[0]["text"] == "a\n1 ['data', 'exercises'] False\n"

@@ -27,19 +27,35 @@ def meta(gid: str, **flags: object) -> dict:
 
 def secret_notebook() -> nbformat.NotebookNode:
     """Solutions and hidden tests in every cell type and position."""
-    return new_notebook(cells=[
-        new_markdown_cell("Intro", metadata=meta("intro", locked=True)),
-        new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x * 42  # SECRET-A\n    ### END SOLUTION\n\n"
-                      "f(1)", metadata=meta("f", solution=True)),
-        new_code_cell("x = 1  # SECRET-B", metadata=meta("whole", solution=True)),
-        new_code_cell("assert f(1) == 42\n### BEGIN HIDDEN TESTS\nassert f(2) == 84  # SECRET-C\n"
-                      "### END HIDDEN TESTS\nprint('visible')", metadata=meta("t", grade=True, points=2)),
-        new_markdown_cell("Explain.\n### BEGIN SOLUTION\nBecause SECRET-D.\n### END SOLUTION",
-                          metadata=meta("md", solution=True, grade=True, points=1)),
-        new_markdown_cell("SECRET-E whole answer", metadata=meta("md2", solution=True, grade=True, points=1)),
-        new_raw_cell("raw\n### BEGIN SOLUTION\nSECRET-F\n### END SOLUTION", metadata=meta("raw", solution=True)),
-        new_code_cell("y = 2\n    ### BEGIN SOLUTION\ny = 'SECRET-G'", metadata=meta("open", solution=True)),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("Intro", metadata=meta("intro", locked=True)),
+            new_code_cell(
+                "def f(x):\n    ### BEGIN SOLUTION\n    return x * 42  # SECRET-A\n    ### END SOLUTION\n\n"
+                "f(1)",
+                metadata=meta("f", solution=True),
+            ),
+            new_code_cell("x = 1  # SECRET-B", metadata=meta("whole", solution=True)),
+            new_code_cell(
+                "assert f(1) == 42\n### BEGIN HIDDEN TESTS\nassert f(2) == 84  # SECRET-C\n"
+                "### END HIDDEN TESTS\nprint('visible')",
+                metadata=meta("t", grade=True, points=2),
+            ),
+            new_markdown_cell(
+                "Explain.\n### BEGIN SOLUTION\nBecause SECRET-D.\n### END SOLUTION",
+                metadata=meta("md", solution=True, grade=True, points=1),
+            ),
+            new_markdown_cell(
+                "SECRET-E whole answer", metadata=meta("md2", solution=True, grade=True, points=1)
+            ),
+            new_raw_cell(
+                "raw\n### BEGIN SOLUTION\nSECRET-F\n### END SOLUTION", metadata=meta("raw", solution=True)
+            ),
+            new_code_cell(
+                "y = 2\n    ### BEGIN SOLUTION\ny = 'SECRET-G'", metadata=meta("open", solution=True)
+            ),
+        ]
+    )
 
 
 def test_release_removes_every_solution_and_hidden_test() -> None:
@@ -61,7 +77,15 @@ def test_release_removes_every_solution_and_hidden_test() -> None:
     assert all(c.outputs == [] and c.execution_count is None for c in cells if c.cell_type == "code")
     # nbgrader metadata is kept so nbgrader and learners' editors still know the cells.
     assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells] == [
-        "intro", "f", "whole", "t", "md", "md2", "raw", "open"]
+        "intro",
+        "f",
+        "whole",
+        "t",
+        "md",
+        "md2",
+        "raw",
+        "open",
+    ]
     assert nbformat.validate(released) is None
 
 
@@ -85,7 +109,8 @@ def test_validation_messages(notebooks: Path) -> None:
     assert messages == [
         "ex/invalid.ipynb: cell 1: '### BEGIN SOLUTION' without its '### END SOLUTION' (solution region)",
         "ex/invalid.ipynb: cell 2: duplicate grade_id 'f' (also used by cell 1)",
-        "ex/invalid.ipynb: cell 3: hidden tests outside a graded test cell (they would not be removed safely)",
+        "ex/invalid.ipynb: cell 3: hidden tests outside a graded test cell "
+        "(they would not be removed safely)",
         "ex/invalid.ipynb: cell 4: missing grade_id on a graded cell",
         "ex/invalid.ipynb: cell 5: points on a cell that is not graded (3); set grade to true or remove them",
         "ex/invalid.ipynb: cell 6: '### BEGIN SOLUTION' in a cell that is not a solution cell "
@@ -93,24 +118,29 @@ def test_validation_messages(notebooks: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("data, expected", [
-    (b"{not json", "bad.ipynb: not a valid notebook (nbformat v4)"),
-    (b'{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "bad.ipynb"),
-    (b"[]", "bad.ipynb: not a valid notebook"),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"{not json", "bad.ipynb: not a valid notebook (nbformat v4)"),
+        (b'{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "bad.ipynb"),
+        (b"[]", "bad.ipynb: not a valid notebook"),
+    ],
+)
 def test_not_a_notebook(data: bytes, expected: str) -> None:
     problems = validate_notebook(data, "bad.ipynb")
     assert problems and str(problems[0]).startswith(expected)
 
 
 def test_more_validation_rules() -> None:
-    nb = new_notebook(cells=[
-        new_code_cell("pass", metadata=meta("a b", solution=True)),
-        new_markdown_cell("x", metadata=meta("md", grade=True, points=1)),
-        new_code_cell("pass", metadata=meta("t", grade=True)),
-        new_code_cell("pass", metadata=meta("s", solution=True, locked=True)),
-        new_code_cell("x\n### END HIDDEN TESTS", metadata=meta("u", grade=True, points=1)),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("pass", metadata=meta("a b", solution=True)),
+            new_markdown_cell("x", metadata=meta("md", grade=True, points=1)),
+            new_code_cell("pass", metadata=meta("t", grade=True)),
+            new_code_cell("pass", metadata=meta("s", solution=True, locked=True)),
+            new_code_cell("x\n### END HIDDEN TESTS", metadata=meta("u", grade=True, points=1)),
+        ]
+    )
     messages = [p.message for p in validate_notebook(nb, "n.ipynb")]
     assert "grade_id 'a b' may only contain letters, digits, '_' and '-'" in messages
     assert "Markdown graded cell 'md' must also be a solution cell (a manually graded answer)" in messages
@@ -120,7 +150,7 @@ def test_more_validation_rules() -> None:
     assert str(Problem("a.ipynb", None, "m")) == "a.ipynb: m"
 
 
-# --- merge -------------------------------------------------------------------------------------------------------
+# --- merge
 
 
 def answered(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -142,7 +172,8 @@ def test_merge_takes_answers_by_grade_id_and_tests_from_source(notebooks: Path) 
     merged, missing = merge_submission(source, sub)
     assert missing == []
     assert [c.source for c in merged.cells if not c.metadata["nbgrader"]["solution"]] == [
-        c.source for c in source.cells if not c.metadata["nbgrader"]["solution"]]
+        c.source for c in source.cells if not c.metadata["nbgrader"]["solution"]
+    ]
     assert merged.cells[3].source == "def total_by_region(df):\n    return 1"
     assert "BEGIN HIDDEN TESTS" in merged.cells[4].source
 
@@ -160,8 +191,13 @@ def test_merge_without_metadata_by_position(notebooks: Path) -> None:
 
 def test_merge_without_metadata_by_unchanged_text(notebooks: Path) -> None:
     source = nbformat.reads((notebooks / "nbgrader_ps1_problem1.ipynb").read_text(), 4)
-    sub = answered(release_notebook(source), {"squares": "def squares(n):\n    return 'mine'",
-                                              "sum_of_squares": "def sum_of_squares(n):\n    return 0"})
+    sub = answered(
+        release_notebook(source),
+        {
+            "squares": "def squares(n):\n    return 'mine'",
+            "sum_of_squares": "def sum_of_squares(n):\n    return 0",
+        },
+    )
     for cell in sub.cells:
         cell.metadata = {}
     # The learner's editor also added a scratch cell and deleted the Part D answer cell.

@@ -1,0 +1,116 @@
+"""The grading queue: jobs run in-process by default, or on RQ workers when Redis is configured.
+
+A job reads its inputs in one short transaction, runs the notebook in the sandbox outside any transaction, then
+stores the outcome in another; whatever goes wrong ends in a clear "error" state the learner can retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from flask import Flask, current_app
+
+from .extensions import db
+from .grading.grader import grade_notebook, run_notebook
+from .grading.sandbox import Limits, default_pool
+from .services import exercises
+
+log = logging.getLogger(__name__)
+
+
+class Queue(Protocol):
+    def enqueue(self, submission_id: int) -> None: ...
+
+
+def process_submission(submission_id: int) -> None:
+    """Run or grade one submission; call inside an app context (any worker)."""
+    session = db.session
+    job = exercises.start(session, submission_id)
+    session.commit()
+    if job is None:
+        return
+    limits = Limits(**current_app.config["GRADING_LIMITS"]) if current_app.config.get("GRADING_LIMITS") else None
+    try:
+        if job.kind == "grade":
+            outcome = grade_notebook(job.source, job.notebook, job.files, limits, cwd=job.cwd, pool=default_pool())
+        else:
+            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=default_pool())
+    except Exception:
+        log.exception("grading job %s failed", submission_id)
+        session.rollback()
+        exercises.fail(session, submission_id, "job.failed")
+        session.commit()
+        return
+    exercises.finish(session, submission_id, outcome)
+    session.commit()
+    log.info("submission %s: %s in %.2fs (%s)", submission_id, outcome.status, outcome.duration_s, outcome.isolation)
+
+
+class EagerQueue:
+    """Runs the job at once, in the caller's thread (the CLI and tests)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def enqueue(self, submission_id: int) -> None:
+        with self.app.app_context():
+            process_submission(submission_id)
+
+
+class ThreadQueue:
+    """In-process workers: the embedded default, needing nothing else."""
+
+    def __init__(self, app: Flask, workers: int) -> None:
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
+        self.futures: list[Future[None]] = []
+
+    def enqueue(self, submission_id: int) -> None:
+        self.futures = [f for f in self.futures if not f.done()]
+        self.futures.append(self.executor.submit(self._run, submission_id))
+
+    def _run(self, submission_id: int) -> None:
+        with self.app.app_context():
+            try:
+                process_submission(submission_id)
+            except Exception:  # the database itself failed; leave a clear state if we can
+                log.exception("grading job %s crashed", submission_id)
+                db.session.rollback()
+                exercises.fail(db.session, submission_id, "job.failed")
+                db.session.commit()
+
+    def wait(self, timeout: float = 60) -> None:
+        for future in list(self.futures):
+            future.result(timeout=timeout)
+
+
+class RQQueue:
+    """A Redis queue; `flask grading-worker` runs workers, on this machine or others."""
+
+    name = "baeum-grading"
+
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue as RedisQueue
+
+        self.queue = RedisQueue(self.name, connection=Redis.from_url(redis_url))
+
+    def enqueue(self, submission_id: int) -> None:
+        self.queue.enqueue(process_submission, submission_id, job_timeout=600, result_ttl=0)
+
+
+def init_app(app: Flask) -> None:
+    mode = app.config["GRADING_QUEUE"]
+    if mode == "rq":
+        queue: Queue = RQQueue(app.config["REDIS_URL"])
+    elif mode == "eager":
+        queue = EagerQueue(app)
+    else:
+        queue = ThreadQueue(app, app.config["GRADING_WORKERS"])
+    app.extensions["grading_queue"] = queue
+
+
+def enqueue(submission_id: int) -> None:
+    current_app.extensions["grading_queue"].enqueue(submission_id)

@@ -1,0 +1,213 @@
+"""Notebook exercises: the page, drafts, run and submit, uploads, results, the release download."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import PurePosixPath
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..catalog import course_or_404
+from ..extensions import db
+from ..grading.display import outputs_html
+from ..grading.grader import GradeResult, NotebookRun
+from ..grading.notebook import grade_id, is_solution
+from ..jobs import enqueue
+from ..models import Course, CourseAsset, Enrolment, Item, Submission
+from ..services import exercises, learning
+
+bp = Blueprint("exercise", __name__, url_prefix="/courses")
+
+MESSAGES = {
+    "upload.empty": _l("빈 파일입니다. 노트북(.ipynb) 파일을 골라 주세요."),
+    "upload.not_a_notebook": _l("Jupyter 노트북(.ipynb) 파일이 아닙니다. 파일을 확인해 주세요."),
+    "job.failed": _l("채점 작업이 실패했습니다. 다시 시도해 주세요."),
+    "job.lost": _l("채점 작업이 끝나지 않았습니다(서버 재시작 등). 다시 시도해 주세요."),
+    "grading.ok": _l("실행을 마쳤습니다."),
+    "grading.timeout": _l("시간 제한을 넘어 실행을 멈췄습니다. 무한 반복이 없는지 확인해 주세요."),
+    "grading.crashed": _l("파이썬 실행기가 비정상 종료되었습니다."),
+    "grading.output_limit": _l("출력이 너무 많아 실행을 멈췄습니다."),
+    "grading.memory_limit": _l("메모리 제한을 넘었습니다."),
+    "grade.passed": _l("통과"),
+    "grade.failed": _l("실패"),
+    "grade.not_run": _l("실행되지 않음"),
+    "grade.manual_pending": _l("강사 채점 대기"),
+    "grade.missing_answer": _l("답안 없음"),
+}
+
+
+def message(code: str | None) -> str:
+    return str(MESSAGES.get(code or "", code or ""))
+
+
+def _exercise(slug: str, item_slug: str) -> tuple[Course, Enrolment, Item]:
+    course = course_or_404(slug)
+    enrolment = learning.enrolment_for(db.session, current_user.id, course.id)
+    if enrolment is None:
+        abort(redirect(url_for("catalog.course", slug=course.slug, need="enrol")))
+    item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
+    if item is None or item.kind != "exercise":
+        abort(404)
+    return course, enrolment, item
+
+
+def _own_submission(item: Item, submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.user_id != current_user.id or submission.item_id != item.id:
+        abort(404)
+    return submission
+
+
+def _answers_from_form(item: Item) -> dict[str, str]:
+    return {c["grade_id"]: request.form[f"cell-{c['grade_id']}"] for c in exercises.answer_cells(item)
+            if f"cell-{c['grade_id']}" in request.form}  # fmt: skip
+
+
+def answers_of(notebook: dict) -> dict[str, str]:
+    """The answers in a submitted notebook, by grade_id."""
+    found = {}
+    for cell in notebook.get("cells", []):
+        gid = grade_id(cell)
+        if gid and is_solution(cell):
+            source = cell.get("source", "")
+            found[gid] = "".join(source) if isinstance(source, list) else source
+    return found
+
+
+def exercise_context(item: Item, shown: Submission | None) -> dict:
+    """Results of the shown submission prepared for the page: outputs by cell, grades by grade_id."""
+    outputs: dict[int, str] = {}
+    grades = {}
+    outcome = None
+    if shown is not None and shown.status == "done" and shown.result:
+        outcome = GradeResult.from_dict(shown.result) if shown.kind == "grade" else NotebookRun.from_dict(shown.result)
+        outputs = {c.index: outputs_html(c.outputs) for c in outcome.cells}
+        if isinstance(outcome, GradeResult):
+            grades = outcome.by_grade_id()
+    return {"outputs": outputs, "grades": grades, "outcome": outcome}
+
+
+def render_exercise(course: Course, enrolment: Enrolment, items: list[Item], item: Item, progress: dict) -> str:
+    exercises.expire_stale(db.session, current_user.id, item.id)
+    db.session.commit()
+    shown = None
+    if (submission_id := request.args.get("submission", type=int)) is not None:
+        shown = _own_submission(item, submission_id)
+    attempts = exercises.submissions_for(db.session, current_user.id, item.id)
+    if shown is None:
+        shown = db.session.scalar(
+            sa.select(Submission).where(Submission.user_id == current_user.id, Submission.item_id == item.id)
+            .order_by(Submission.id.desc()).limit(1)
+        )  # fmt: skip
+    answers = exercises.draft_answers(db.session, current_user.id, item)
+    viewing_attempt = shown is not None and request.args.get("submission") is not None
+    if viewing_attempt:
+        answers.update({k: v for k, v in answers_of(shown.notebook).items() if k in answers})
+    manual = exercises.manual_grades(db.session, shown.id) if shown is not None and shown.kind == "grade" else {}
+    index = items.index(item)
+    return render_template(
+        "learn/exercise.html", course=course, enrolment=enrolment, items=items, item=item, progress=progress,
+        row=progress.get(item.id), previous=items[index - 1] if index else None,
+        next=items[index + 1] if index + 1 < len(items) else None, answers=answers, shown=shown,
+        viewing_attempt=viewing_attempt, attempts=attempts, manual=manual, message=message,
+        **exercise_context(item, shown),
+    )  # fmt: skip
+
+
+@bp.post("/<slug>/items/<item_slug>/draft")
+@login_required
+def save_draft(slug: str, item_slug: str):  # noqa: ANN201
+    _course, _enrolment, item = _exercise(slug, item_slug)
+    exercises.save_draft(db.session, current_user.id, item, _answers_from_form(item))
+    db.session.commit()
+    return jsonify(saved=True)
+
+
+@bp.post("/<slug>/items/<item_slug>/submissions")
+@login_required
+def submit(slug: str, item_slug: str):  # noqa: ANN201
+    _course, enrolment, item = _exercise(slug, item_slug)
+    kind = "run" if request.form.get("action") == "run" else "grade"
+    answers = exercises.save_draft(db.session, current_user.id, item, _answers_from_form(item))
+    notebook = exercises.notebook_with_answers(item, answers)
+    submission = exercises.submit(db.session, enrolment, item, notebook, kind=kind, origin="browser")
+    db.session.commit()
+    enqueue(submission.id)
+    return _after_submit(slug, item_slug, submission)
+
+
+@bp.post("/<slug>/items/<item_slug>/upload")
+@login_required
+def upload(slug: str, item_slug: str):  # noqa: ANN201
+    _course, enrolment, item = _exercise(slug, item_slug)
+    file = request.files.get("notebook")
+    if file is None or not file.filename:
+        flash(_("올릴 노트북(.ipynb) 파일을 골라 주세요."), "error")
+        return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
+    try:
+        notebook, missing = exercises.read_upload(item, file.read())
+    except exercises.UploadError as exc:
+        flash(message(str(exc)), "error")
+        return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
+    if missing:
+        flash(_("답안 셀을 찾지 못했습니다: %(ids)s. 해당 셀은 0점으로 채점됩니다.", ids=", ".join(missing)), "error")
+    submission = exercises.submit(db.session, enrolment, item, notebook, kind="grade", origin="upload")
+    db.session.commit()
+    enqueue(submission.id)
+    return _after_submit(slug, item_slug, submission)
+
+
+def _after_submit(slug: str, item_slug: str, submission: Submission):  # noqa: ANN202
+    target = url_for("learn.item", slug=slug, item_slug=item_slug, submission=submission.id, _anchor="results")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(id=submission.id, status=submission.status, url=target)
+    return redirect(target)
+
+
+@bp.get("/<slug>/items/<item_slug>/submissions/<int:submission_id>.json")
+@login_required
+def submission_status(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
+    _course, _enrolment, item = _exercise(slug, item_slug)
+    submission = _own_submission(item, submission_id)
+    exercises.expire_stale(db.session, current_user.id, item.id)
+    db.session.commit()
+    return jsonify(id=submission.id, status=submission.status, score=submission.score, points=submission.points,
+                   max_points=submission.max_points, final=submission.final, error=message(submission.error) or None)
+
+
+@bp.post("/<slug>/items/<item_slug>/submissions/<int:submission_id>/retry")
+@login_required
+def retry(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
+    _course, _enrolment, item = _exercise(slug, item_slug)
+    submission = _own_submission(item, submission_id)
+    if submission.status != "error":
+        abort(400)
+    exercises.retry(db.session, submission)
+    db.session.commit()
+    enqueue(submission.id)
+    return _after_submit(slug, item_slug, submission)
+
+
+@bp.get("/<slug>/items/<item_slug>/download")
+@login_required
+def download(slug: str, item_slug: str):  # noqa: ANN201
+    course, _enrolment, item = _exercise(slug, item_slug)
+    path = PurePosixPath(item.data["path"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{course.slug}/{path}", json.dumps(item.data["release"], ensure_ascii=False, indent=1))
+        assets = db.session.execute(
+            sa.select(CourseAsset.path, CourseAsset.content).where(
+                CourseAsset.course_id == course.id, CourseAsset.path.like("data/%")
+            )
+        ).all()
+        for asset_path, content in assets:
+            archive.writestr(f"{course.slug}/{asset_path}", content)
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{course.slug}-{path.stem}.zip")

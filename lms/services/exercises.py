@@ -1,0 +1,244 @@
+"""Notebook exercises: drafts, submissions to run or grade, recording outcomes, and manual grading."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ..grading.grader import GradeResult, NotebookRun
+from ..grading.notebook import NotebookFormatError, grade_id, is_solution, merge_submission, read_notebook
+from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ItemProgress, ManualGrade, Submission, utcnow
+from .learning import recompute, record, visit
+
+PASS_SCORE = 60
+MAX_ANSWER_CHARS = 100_000
+# A job not finished by then lost its worker (a restart, a crash): the learner may retry it.
+STALE_AFTER = timedelta(minutes=5)
+
+
+class UploadError(ValueError):
+    """An uploaded file that cannot be used as a submission; the message is a translatable code."""
+
+
+def answer_cells(item: Item) -> list[dict[str, Any]]:
+    return [c for c in item.data.get("cells", []) if c["editable"]]
+
+
+def draft_answers(session: orm.Session, user_id: int, item: Item) -> dict[str, str]:
+    """The learner's saved answers by grade_id, else the release version's starting text."""
+    answers = {c["grade_id"]: c["source"] for c in answer_cells(item)}
+    draft = session.scalar(
+        sa.select(ExerciseDraft).where(ExerciseDraft.user_id == user_id, ExerciseDraft.item_id == item.id)
+    )
+    if draft is not None:
+        answers.update({k: v for k, v in draft.answers.items() if k in answers})
+    return answers
+
+
+def save_draft(session: orm.Session, user_id: int, item: Item, answers: dict[str, str]) -> dict[str, str]:
+    known = {c["grade_id"] for c in answer_cells(item)}
+    clean = {k: str(v)[:MAX_ANSWER_CHARS] for k, v in answers.items() if k in known}
+    draft = session.scalar(
+        sa.select(ExerciseDraft).where(ExerciseDraft.user_id == user_id, ExerciseDraft.item_id == item.id)
+    )
+    if draft is None:
+        draft = ExerciseDraft(user_id=user_id, item_id=item.id, answers={})
+        session.add(draft)
+    draft.answers = {**draft.answers, **clean}
+    draft.updated_at = utcnow()
+    return draft.answers
+
+
+def notebook_with_answers(item: Item, answers: dict[str, str]) -> dict[str, Any]:
+    """The release notebook with the learner's answers in its solution cells."""
+    notebook = copy.deepcopy(item.data["release"])
+    for cell in notebook["cells"]:
+        gid = grade_id(cell)
+        if is_solution(cell) and gid in answers:
+            cell["source"] = answers[gid]
+    return notebook
+
+
+def read_upload(item: Item, raw: bytes) -> tuple[dict[str, Any], list[str]]:
+    """Parse an uploaded .ipynb; returns it and the grade_ids of answer cells that could not be found."""
+    if not raw.strip():
+        raise UploadError("upload.empty")
+    try:
+        notebook = read_notebook(raw, "upload.ipynb")
+    except NotebookFormatError:
+        raise UploadError("upload.not_a_notebook") from None
+    _, missing = merge_submission(item.data["notebook"], notebook)
+    return json.loads(json.dumps(notebook)), missing
+
+
+def submit(
+    session: orm.Session, enrolment: Enrolment, item: Item, notebook: dict[str, Any], *, kind: str, origin: str
+) -> Submission:
+    """Store a notebook to be run or graded (status "queued"); the caller commits, then enqueues it."""
+    submission = Submission(
+        user_id=enrolment.user_id, item_id=item.id, course_id=item.course_id, kind=kind, origin=origin,
+        notebook=notebook, status="queued",
+    )  # fmt: skip
+    session.add(submission)
+    visit(session, enrolment, item)
+    session.flush()
+    return submission
+
+
+def retry(session: orm.Session, submission: Submission) -> None:
+    submission.status, submission.error, submission.result = "queued", None, None
+    submission.started_at = submission.finished_at = None
+
+
+@dataclass
+class Job:
+    """What a worker needs to run one submission, read in one short transaction."""
+
+    submission_id: int
+    kind: str
+    source: dict[str, Any]
+    notebook: dict[str, Any]
+    files: dict[str, bytes]
+    cwd: str
+
+
+def start(session: orm.Session, submission_id: int) -> Job | None:
+    """Mark a queued submission as running and gather its inputs; None if it is not queued any more."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.status != "queued":
+        return None
+    item = session.get(Item, submission.item_id)
+    submission.status, submission.started_at, submission.tries = "running", utcnow(), submission.tries + 1
+    files = dict(
+        session.execute(
+            sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == submission.course_id)
+        ).all()
+    )
+    return Job(submission.id, submission.kind, item.data["notebook"], submission.notebook, files, item.data["cwd"])
+
+
+def fail(session: orm.Session, submission_id: int, code: str) -> None:
+    submission = session.get(Submission, submission_id)
+    if submission is not None and submission.status in ("queued", "running"):
+        submission.status, submission.error, submission.finished_at = "error", code, utcnow()
+
+
+def finish(session: orm.Session, submission_id: int, outcome: GradeResult | NotebookRun) -> Submission:
+    """Store a run's or a grading's outcome; a grading also updates progress and the course's completion."""
+    submission = session.get(Submission, submission_id)
+    submission.result = outcome.to_dict()
+    submission.status, submission.finished_at = "done", utcnow()
+    if isinstance(outcome, GradeResult):
+        submission.points, submission.max_points = outcome.points, outcome.max_points
+        submission.score = _percent(outcome.points, outcome.max_points)
+        submission.final = outcome.final
+        session.flush()
+        update_progress(session, submission)
+    return submission
+
+
+def _percent(points: float, max_points: float) -> float:
+    return round(100.0 * points / max_points, 1) if max_points else 0.0
+
+
+def update_progress(session: orm.Session, submission: Submission) -> None:
+    """Derive the item's summary from all graded submissions, then the enrolment's progress."""
+    item = session.get(Item, submission.item_id)
+    row = session.scalar(
+        sa.select(ItemProgress).where(ItemProgress.user_id == submission.user_id, ItemProgress.item_id == item.id)
+    )
+    if row is None:
+        row = ItemProgress(user_id=submission.user_id, item_id=item.id, course_id=item.course_id)
+        session.add(row)
+    graded = (
+        Submission.user_id == submission.user_id, Submission.item_id == item.id, Submission.kind == "grade",
+        Submission.status == "done",
+    )  # fmt: skip
+    count, best = session.execute(sa.select(sa.func.count(Submission.id), sa.func.max(Submission.score)).where(*graded)).one()
+    last = session.scalar(sa.select(Submission.score).where(*graded).order_by(Submission.id.desc()).limit(1))
+    row.attempts, row.best_score, row.last_score = count, best, last
+    row.passed = (row.best_score or 0) >= PASS_SCORE
+    row.completed_at = row.completed_at or utcnow()
+    row.updated_at = utcnow()
+    record(
+        session, submission.user_id, item.course_id, "passed" if (submission.score or 0) >= PASS_SCORE else "failed",
+        item.id, score=submission.score, success=(submission.score or 0) >= PASS_SCORE,
+    )  # fmt: skip
+    session.flush()
+    enrolment = session.scalar(
+        sa.select(Enrolment).where(Enrolment.user_id == submission.user_id, Enrolment.course_id == item.course_id)
+    )
+    if enrolment is not None:
+        recompute(session, enrolment)
+
+
+def expire_stale(session: orm.Session, user_id: int, item_id: int) -> None:
+    """Jobs whose worker vanished end in a clear error the learner can retry."""
+    session.execute(
+        sa.update(Submission)
+        .where(
+            Submission.user_id == user_id, Submission.item_id == item_id,
+            Submission.status.in_(("queued", "running")), Submission.created_at < utcnow() - STALE_AFTER,
+        )  # fmt: skip
+        .values(status="error", error="job.lost", finished_at=utcnow())
+    )
+
+
+def submissions_for(session: orm.Session, user_id: int, item_id: int, kind: str = "grade") -> list[Submission]:
+    return list(
+        session.scalars(
+            sa.select(Submission)
+            .where(Submission.user_id == user_id, Submission.item_id == item_id, Submission.kind == kind)
+            .order_by(Submission.id.desc())
+        )
+    )
+
+
+def manual_grades(session: orm.Session, submission_id: int) -> dict[str, ManualGrade]:
+    rows = session.scalars(sa.select(ManualGrade).where(ManualGrade.submission_id == submission_id))
+    return {row.grade_id: row for row in rows}
+
+
+def pending_manual(session: orm.Session) -> sa.Select[tuple[Submission]]:
+    """Graded submissions that still wait for an instructor, oldest first."""
+    return (
+        sa.select(Submission)
+        .where(Submission.kind == "grade", Submission.status == "done", sa.not_(Submission.final))
+        .order_by(Submission.id)
+    )
+
+
+class ManualGradeError(ValueError):
+    pass
+
+
+def grade_manually(
+    session: orm.Session, submission: Submission, grader_id: int, grades: dict[str, tuple[float, str]]
+) -> Submission:
+    """Record an instructor's points and comments; the submission's total is final once every manual cell is
+    graded. Points must lie between 0 and the cell's maximum."""
+    result = GradeResult.from_dict(submission.result or {})
+    manual = {g.grade_id: g for g in result.grades if g.status == "manual"}
+    existing = manual_grades(session, submission.id)
+    for gid, (points, comment) in grades.items():
+        if gid not in manual:
+            raise ManualGradeError(gid)
+        if not 0 <= points <= manual[gid].max_points:
+            raise ManualGradeError(gid)
+        row = existing.get(gid) or ManualGrade(submission_id=submission.id, grade_id=gid, points=0.0)
+        row.points, row.comment, row.grader_id, row.graded_at = float(points), comment.strip(), grader_id, utcnow()
+        session.add(row)
+        existing[gid] = row
+    manual_points = sum(row.points for gid, row in existing.items() if gid in manual)
+    submission.points = result.points + manual_points
+    submission.score = _percent(submission.points, submission.max_points or result.max_points)
+    submission.final = all(gid in existing for gid in manual)
+    session.flush()
+    update_progress(session, submission)
+    return submission

@@ -1,0 +1,85 @@
+"""Instructors: notebook answers waiting for manual grading, and grading them with a comment."""
+
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..content.render import highlight_python, render_markdown
+from ..extensions import db
+from ..grading.grader import GradeResult
+from ..grading.notebook import grade_id
+from ..models import Course, Item, Submission, User
+from ..permissions import role_required
+from ..services import exercises
+
+bp = Blueprint("teach", __name__, url_prefix="/teach")
+instructor_required = role_required("instructor")
+
+
+@bp.get("/")
+@instructor_required
+def index():  # noqa: ANN201
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = 20
+    pending = exercises.pending_manual(db.session)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
+    rows = db.session.execute(
+        pending.with_only_columns(Submission.id, Submission.created_at, User.name, User.email, Item.title, Course.title,
+                                  Submission.points, Submission.max_points)  # fmt: skip
+        .join(User, User.id == Submission.user_id)
+        .join(Item, Item.id == Submission.item_id)
+        .join(Course, Course.id == Submission.course_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return render_template("teach/index.html", rows=rows, total=total, page=page, pages=max(1, math.ceil(total / per_page)))
+
+
+@bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
+@instructor_required
+def grade(submission_id: int):  # noqa: ANN201
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.kind != "grade" or submission.status != "done":
+        abort(404)
+    result = GradeResult.from_dict(submission.result)
+    manual_items = [g for g in result.grades if g.status == "manual"]
+    if request.method == "POST":
+        grades: dict[str, tuple[float, str]] = {}
+        errors = []
+        for g in manual_items:
+            raw = request.form.get(f"points-{g.grade_id}", "").strip()
+            if raw == "":
+                continue
+            try:
+                points = float(raw)
+            except ValueError:
+                errors.append(g.grade_id)
+                continue
+            if not 0 <= points <= g.max_points:
+                errors.append(g.grade_id)
+                continue
+            grades[g.grade_id] = (points, request.form.get(f"comment-{g.grade_id}", "")[:5000])
+        if errors:
+            flash(_("점수는 0부터 배점 사이의 숫자여야 합니다: %(ids)s", ids=", ".join(errors)), "error")
+        else:
+            exercises.grade_manually(db.session, submission, current_user.id, grades)
+            db.session.commit()
+            flash(_("채점을 저장했습니다."), "success")
+            return redirect(url_for("teach.index") if submission.final else url_for("teach.grade", submission_id=submission.id))
+    learner = db.session.get(User, submission.user_id)
+    item = db.session.get(Item, submission.item_id)
+    cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
+    answers = {}
+    for g in manual_items:
+        cell = cells.get(g.grade_id, {})
+        text = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else cell.get("source", "")
+        answers[g.grade_id] = render_markdown(text) if cell.get("cell_type") == "markdown" else highlight_python(text)
+    return render_template(
+        "teach/grade.html", submission=submission, result=result, manual_items=manual_items, answers=answers,
+        learner=learner, item=item, existing=exercises.manual_grades(db.session, submission.id),
+    )  # fmt: skip

@@ -1,0 +1,216 @@
+"""Notebook exercises through the web: release only, run, grade, upload, history, manual grading, access."""
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lms.models import Enrolment, ItemProgress, Submission
+
+COURSE = "/courses/notebook-lab"
+ITEM = f"{COURSE}/items/sales"
+SOURCE = json.loads((Path(__file__).parents[1] / "fixtures/courses/notebook-lab/exercises/sales.ipynb").read_text("utf-8"))
+SECRETS = ['sort_values(ascending=False)', "BEGIN SOLUTION", "HIDDEN TESTS", "result.sum() == df", "매출 합계가 가장 큰 지역에 배정합니다"]
+
+
+def solution(grade_id: str) -> str:
+    cell = next(c for c in SOURCE["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(line for line in cell["source"].split("\n") if "### " not in line)
+
+
+SOLUTIONS = {gid: solution(gid) for gid in ("total_by_region", "monthly_mean", "plot_regions", "explain_choice")}
+
+
+@pytest.fixture
+def learner(actions):
+    user = actions.login_as("learner")
+    actions.post(f"{COURSE}/enrol")
+    return user
+
+
+def submit(actions, answers, action="grade"):
+    data = {f"cell-{gid}": text for gid, text in answers.items()}
+    response = actions.post(f"{ITEM}/submissions", {**data, "action": action})
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def test_the_page_shows_the_release_version_only(learner, client):
+    page = client.get(ITEM).get_data(as_text=True)
+    assert "매출 데이터 분석" in page and "# YOUR CODE HERE" in page and "raise NotImplementedError()" in page
+    assert 'name="cell-total_by_region"' in page and "YOUR ANSWER HERE" in page
+    assert "Series를 반환해야 합니다" in page  # the visible test
+    for secret in SECRETS:
+        assert secret not in page
+
+
+def test_source_notebooks_are_never_served(learner, client):
+    assert client.get(f"{COURSE}/files/exercises/sales.ipynb").status_code == 404
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"{ITEM}/download").data))
+    names = set(archive.namelist())
+    assert names == {"notebook-lab/exercises/sales.ipynb", "notebook-lab/data/sales.csv"}
+    released = archive.read("notebook-lab/exercises/sales.ipynb").decode()
+    assert "YOUR CODE HERE" in released
+    for secret in SECRETS:
+        assert secret not in released
+
+
+def test_grading_the_solution(learner, actions, client, session):
+    location = submit(actions, SOLUTIONS)
+    page = client.get(location).get_data(as_text=True)
+    assert "채점 결과: 5 / 6점" in page
+    assert "서술형 답안은 강사가 채점하면 점수가 확정됩니다." in page
+    assert page.count("grade grade-passed") >= 3 and "강사 채점 대기" in page
+    submission = session.scalar(sa.select(Submission).where(Submission.user_id == learner.id))
+    assert (submission.status, submission.points, submission.max_points, submission.final) == ("done", 5.0, 6.0, False)
+    row = session.scalar(sa.select(ItemProgress).where(ItemProgress.user_id == learner.id))
+    assert row.best_score == pytest.approx(83.3) and row.passed and row.completed_at is not None
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == learner.id))
+    assert enrolment.progress == 50 and enrolment.score == pytest.approx(83.3)
+
+
+def test_a_wrong_answer_shows_the_error_but_never_the_hidden_test(learner, actions, client):
+    wrong = {**SOLUTIONS, "total_by_region": "def total_by_region(df):\n    return df.groupby('region')['amount'].sum()",
+             "explain_choice": "서울입니다."}
+    page = client.get(submit(actions, wrong)).get_data(as_text=True)
+    assert "채점 결과: 3 / 6점" in page  # partly correct: 2 of 3 tests
+    assert '<pre class="out out-error">AssertionError' in page and "<strong>0 / 2</strong>" in page
+    for secret in SECRETS:
+        assert secret not in page
+
+
+def test_the_release_version_earns_nothing(learner, actions, client):
+    page = client.get(submit(actions, {})).get_data(as_text=True)
+    assert "채점 결과: 0 / 6점" in page and "NotImplementedError" in page
+
+
+def test_run_shows_outputs_tables_and_plots(learner, actions, client, session):
+    page = client.get(submit(actions, SOLUTIONS, action="run")).get_data(as_text=True)
+    assert "실행을 마쳤습니다." in page
+    assert re.search(r'<div class="out out-html">\s*<div>\s*<table class="dataframe">', page)  # df.head() as a table
+    assert re.search(r'<img class="out out-image" alt="[^"]*" src="data:image/png;base64,', page)
+    run = session.scalar(sa.select(Submission).where(Submission.user_id == learner.id))
+    assert run.kind == "run" and run.points is None
+    assert session.scalar(sa.select(ItemProgress).where(ItemProgress.user_id == learner.id)) is None
+
+
+def test_drafts_are_saved_and_restored(learner, actions, client):
+    response = actions.post(f"{ITEM}/draft", {"cell-monthly_mean": "def monthly_mean(df):\n    return 42  # 초안"})
+    assert response.get_json() == {"saved": True}
+    page = client.get(ITEM).get_data(as_text=True)
+    assert "return 42  # 초안" in page
+
+
+def test_upload_without_metadata_is_merged_by_position(learner, actions, client):
+    released = json.loads(json.dumps(SOURCE))
+    for cell in released["cells"]:
+        meta = cell["metadata"].pop("nbgrader", {})
+        if meta.get("solution"):
+            cell["source"] = SOLUTIONS[meta["grade_id"]]
+        elif meta.get("grade"):
+            cell["source"] = "pass  # a learner cannot weaken the tests"
+    data = {"csrf_token": actions.csrf(), "notebook": (io.BytesIO(json.dumps(released).encode()), "mine.ipynb")}
+    response = client.post(f"{ITEM}/upload", data=data, content_type="multipart/form-data")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "채점 결과: 5 / 6점" in page and "업로드" in page
+
+
+def test_upload_of_a_wrong_file_gets_a_message(learner, actions, client, session):
+    data = {"csrf_token": actions.csrf(), "notebook": (io.BytesIO(b"this is not json"), "x.ipynb")}
+    response = client.post(f"{ITEM}/upload", data=data, content_type="multipart/form-data")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Jupyter 노트북(.ipynb) 파일이 아닙니다." in page
+    assert session.scalar(sa.select(sa.func.count(Submission.id))) == 0
+
+
+def test_upload_with_missing_answer_cells_says_which(learner, actions, client):
+    notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    data = {"csrf_token": actions.csrf(), "notebook": (io.BytesIO(json.dumps(notebook).encode()), "empty.ipynb")}
+    response = client.post(f"{ITEM}/upload", data=data, content_type="multipart/form-data", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "답안 셀을 찾지 못했습니다: total_by_region" in page
+
+
+def test_attempts_are_kept_and_can_be_reopened(learner, actions, client):
+    first = submit(actions, {})
+    submit(actions, SOLUTIONS)
+    page = client.get(ITEM).get_data(as_text=True)
+    assert page.count(">열기</a>") == 2
+    reopened = client.get(first).get_data(as_text=True)
+    assert "의 코드와 결과를 보고 있습니다." in reopened and "채점 결과: 0 / 6점" in reopened
+
+
+def test_a_learner_cannot_see_another_learners_submission(learner, actions, client, session):
+    location = submit(actions, SOLUTIONS)
+    submission_id = int(re.search(r"submission=(\d+)", location).group(1))
+    actions.logout()
+    actions.login_as("learner", "other@example.com")
+    actions.post(f"{COURSE}/enrol")
+    assert client.get(f"{ITEM}?submission={submission_id}").status_code == 404
+    assert client.get(f"{ITEM}/submissions/{submission_id}.json").status_code == 404
+    assert actions.post(f"{ITEM}/submissions/{submission_id}/retry").status_code == 404
+
+
+def test_a_lost_job_ends_in_error_and_can_be_retried(learner, actions, client, session):
+    from datetime import timedelta
+
+    from lms.models import utcnow
+    from lms.services import exercises
+
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == learner.id))
+    from lms.models import Item
+
+    item = session.scalar(sa.select(Item).where(Item.slug == "sales"))
+    notebook = exercises.notebook_with_answers(item, SOLUTIONS)
+    stuck = exercises.submit(session, enrolment, item, notebook, kind="grade", origin="browser")
+    stuck.status, stuck.created_at = "running", utcnow() - timedelta(minutes=30)
+    session.commit()
+    page = client.get(ITEM).get_data(as_text=True)
+    assert "채점 작업이 끝나지 않았습니다" in page and "다시 시도" in page
+    response = actions.post(f"{ITEM}/submissions/{stuck.id}/retry")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "채점 결과: 5 / 6점" in page
+    session.refresh(stuck)
+    assert stuck.status == "done" and stuck.tries == 1
+
+
+def test_instructor_grades_the_written_answer(learner, actions, client, session):
+    submit(actions, SOLUTIONS)
+    assert client.get("/teach/").status_code == 403
+    actions.logout()
+    actions.login_as("instructor")
+    queue = client.get("/teach/").get_data(as_text=True)
+    assert "노트북 실습실" in queue and "5 / 6" in queue
+    submission = session.scalar(sa.select(Submission).where(Submission.user_id == learner.id))
+    page = client.get(f"/teach/submissions/{submission.id}").get_data(as_text=True)
+    assert "매출 합계가 가장 큰 지역에 배정합니다." in page  # the learner's answer, shown to the instructor
+    bad = actions.post(f"/teach/submissions/{submission.id}", {"points-explain_choice": "7"}, follow_redirects=True)
+    assert "점수는 0부터 배점 사이의 숫자여야 합니다" in bad.get_data(as_text=True)
+    actions.post(f"/teach/submissions/{submission.id}", {"points-explain_choice": "1", "comment-explain_choice": "근거가 분명합니다."})
+    session.refresh(submission)
+    assert submission.final and submission.points == 6.0 and submission.score == 100.0
+    assert "채점을 기다리는 제출물이 없습니다." in client.get("/teach/").get_data(as_text=True)
+    actions.logout()
+    actions.login("learner@example.com")
+    page = client.get(f"{ITEM}?submission={submission.id}").get_data(as_text=True)
+    assert "채점 결과: 6 / 6점" in page and "근거가 분명합니다." in page
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == learner.id))
+    assert enrolment.score == 100.0
+
+
+def test_cli_grades_a_notebook_file(app, session, tmp_path):
+    graded = dict(SOURCE)
+    path = tmp_path / "answer.ipynb"
+    path.write_text(json.dumps(graded), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["grade", "notebook-lab", "sales", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["points"] == 5.0 and data["max_points"] == 6.0 and not data["final"]
+    text = app.test_cli_runner().invoke(args=["grade", "notebook-lab", "sales", str(path)]).output
+    assert "test_total_by_region" in text and "total 5 / 6" in text
+    missing = app.test_cli_runner().invoke(args=["grade", "notebook-lab", "nope", str(path)])
+    assert missing.exit_code != 0 and "no exercise 'nope'" in missing.output
