@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 
 from config import ROOT, Config
 
@@ -33,6 +33,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    # Flask-SQLAlchemy-Lite always registers an async teardown; Flask runs it through asgiref, which starts a
+    # thread and an event loop at the end of every request. We use no async engines, so drop it.
+    app.teardown_appcontext_funcs[:] = [
+        f for f in app.teardown_appcontext_funcs if f.__name__ != "_close_async_sessions"
+    ]
     _configure_sqlite(app)
     alembic.init_app(app)
     csrf.init_app(app)
@@ -74,7 +79,9 @@ def _configure_sqlite(app: Flask) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        # IMMEDIATE takes the write lock at the start: a transaction that reads and then writes can otherwise
-        # fail at once ("database is locked") when another connection committed in between. Writers queue on
-        # busy_timeout instead; under WAL, readers of other connections are never blocked.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that reads and then writes fails at once ("database is locked") when another connection
+        # committed in between, whatever busy_timeout says. So requests that change things (POST...), jobs and
+        # commands take the write lock up front (IMMEDIATE) and queue on busy_timeout; page views (GET) read
+        # without blocking anyone under WAL, and their few writes (a visit) are best-effort.
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -81,7 +81,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
-    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship()
 
     # Flask-Login's user protocol, kept here so models need no Flask import.
     @property

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+import sqlalchemy as sa
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
+
+from .extensions import db
 
 LABELS = {
     "track": {
@@ -47,6 +50,15 @@ LABELS = {
 
 def label(group: str, code: str | None) -> str:
     return str(LABELS.get(group, {}).get(code or "", code or ""))
+
+
+def commit_if_possible() -> None:
+    """Commit a page view's best-effort write (where the learner is); a busy database must not fail the page."""
+    try:
+        db.session.commit()
+    except sa.exc.OperationalError:
+        db.session.rollback()
+        current_app.logger.info("a page view's write was skipped: the database was busy")
 
 
 def safe_next(target: str | None, fallback: str) -> str:

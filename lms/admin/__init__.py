@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -50,7 +51,12 @@ def users():  # noqa: ANN201
         like = f"%{q.lower()}%"
         query = query.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.name).like(like)))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.scalars(
+        query.options(orm.selectinload(User.organisation))
+        .order_by(User.created_at.desc(), User.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
     return render_template(
         "admin/users.html", users=rows, q=q, page=page, pages=max(1, math.ceil(total / per_page)), total=total,
         roles=[r.value for r in Role],

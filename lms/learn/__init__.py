@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,7 +15,8 @@ from ..content.quiz import QuizResult
 from ..extensions import db
 from ..models import Course, CourseAsset, Enrolment, Item
 from ..services import learning
-from . import exercise
+from ..web import commit_if_possible
+from . import exercise, pagecache
 
 bp = Blueprint("learn", __name__, url_prefix="/courses")
 
@@ -47,37 +49,58 @@ def resume(slug: str):  # noqa: ANN201
 @bp.get("/<slug>/items/<item_slug>")
 @login_required
 def item(slug: str, item_slug: str):  # noqa: ANN201
-    course = course_or_404(slug)
-    enrolment = _enrolled(course)
-    items = list(db.session.scalars(learning.active_items(course.id)))
-    current = _item_or_404(items, item_slug)
-    index = items.index(current)
-    progress = learning.progress_by_item(db.session, current_user.id, course.id)
-    learning.visit(db.session, enrolment, current)
-    db.session.commit()
+    # The hot path of the platform: one query for the course and the enrolment, the outline from its cache,
+    # one query for the learner's item states; the visit is written only when it is news.
+    course = enrolment = db.session.execute(
+        sa.select(Course.id, Course.slug, Course.title, Course.content_hash, Enrolment.id.label("enrolment_id"),
+                  Enrolment.progress, Enrolment.completed_at, Enrolment.last_item_id, Enrolment.last_activity_at)
+        .outerjoin(Enrolment, sa.and_(Enrolment.course_id == Course.id, Enrolment.user_id == current_user.id))
+        .where(Course.slug == slug, Course.published)
+    ).first()  # fmt: skip
+    if course is None:
+        abort(404)
+    if enrolment.enrolment_id is None:
+        return redirect(url_for("catalog.course", slug=slug, need="enrol"))
+    outline = learning.outline(db.session, course.id, course.content_hash)
+    current = outline.find(item_slug)
+    if current is None:
+        abort(404)
+    if learning.visit_is_news(enrolment, current.id):
+        learning.record_visit(db.session, enrolment.enrolment_id, current.id)
+        commit_if_possible()
+    if current.kind == "lesson" and "_flashes" not in session:
+        key = (current_user.id, current_user.name, current_user.role, enrolment.enrolment_id, enrolment.last_activity_at,
+               enrolment.progress, course.content_hash, current.id, str(get_locale()), request.full_path)  # fmt: skip
+        return pagecache.cached_page(key, lambda csrf_token: _render_lesson(course, enrolment, outline, current, csrf_token))
+    return _render_item(course, enrolment, outline, current)
+
+
+def _render_lesson(course, enrolment, outline, current, csrf_token) -> str:  # noqa: ANN001
+    return _render_item(course, enrolment, outline, current, csrf_token=csrf_token)
+
+
+def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: ANN001
+    progress = learning.item_states(db.session, current_user.id, course.id)
+    previous, following = outline.neighbours(current)
     context = {
-        "course": course,
-        "enrolment": enrolment,
-        "items": items,
-        "item": current,
-        "progress": progress,
-        "row": progress.get(current.id),
-        "previous": items[index - 1] if index > 0 else None,
-        "next": items[index + 1] if index + 1 < len(items) else None,
-        "modules": {m.id: m for m in course.modules},
-    }
-    if current.kind == "quiz":
-        attempts = learning.attempts_for(db.session, current_user.id, current.id)
-        shown = None
-        if (attempt_id := request.args.get("attempt", type=int)) is not None:
-            shown = next((a for a in attempts if a.id == attempt_id), None)
-            if shown is None:
-                abort(404)
-        context.update(attempts=attempts, shown=shown, result=QuizResult.from_dict(shown.result) if shown else None)
-        return render_template("learn/quiz.html", **context)
+        "course": course, "enrolment": enrolment, "outline": outline, "item": current, "progress": progress,
+        "row": progress.get(current.id), "previous": previous, "next": following,
+    }  # fmt: skip
+    if current.kind == "lesson":
+        body = learning.lesson_body(db.session, current.id, course.content_hash)
+        return render_template("learn/lesson.html", body=body, **context, **extra)
+    full = db.session.get(Item, current.id)
+    context["item"] = full
     if current.kind == "exercise":
-        return exercise.render_exercise(course, enrolment, items, current, progress)
-    return render_template("learn/lesson.html", **context)
+        return exercise.render_exercise(context)
+    attempts = learning.attempts_for(db.session, current_user.id, current.id)
+    shown = None
+    if (attempt_id := request.args.get("attempt", type=int)) is not None:
+        shown = next((a for a in attempts if a.id == attempt_id), None)
+        if shown is None:
+            abort(404)
+    result = QuizResult.from_dict(shown.result) if shown else None
+    return render_template("learn/quiz.html", attempts=attempts, shown=shown, result=result, **context)
 
 
 @bp.post("/<slug>/items/<item_slug>/complete")

@@ -21,6 +21,7 @@ from ..grading.notebook import grade_id, is_solution
 from ..jobs import enqueue
 from ..models import Course, CourseAsset, Enrolment, Item, Submission
 from ..services import exercises, learning
+from ..web import commit_if_possible
 
 bp = Blueprint("exercise", __name__, url_prefix="/courses")
 
@@ -93,9 +94,11 @@ def exercise_context(item: Item, shown: Submission | None) -> dict:
     return {"outputs": outputs, "grades": grades, "outcome": outcome}
 
 
-def render_exercise(course: Course, enrolment: Enrolment, items: list[Item], item: Item, progress: dict) -> str:
+def render_exercise(context: dict) -> str:
+    """The exercise page, given the learning pages' common context (course, outline, item, progress...)."""
+    item = context["item"]
     exercises.expire_stale(db.session, current_user.id, item.id)
-    db.session.commit()
+    commit_if_possible()
     shown = None
     if (submission_id := request.args.get("submission", type=int)) is not None:
         shown = _own_submission(item, submission_id)
@@ -106,17 +109,13 @@ def render_exercise(course: Course, enrolment: Enrolment, items: list[Item], ite
             .order_by(Submission.id.desc()).limit(1)
         )  # fmt: skip
     answers = exercises.draft_answers(db.session, current_user.id, item)
-    viewing_attempt = shown is not None and request.args.get("submission") is not None
+    viewing_attempt = shown is not None and submission_id is not None
     if viewing_attempt:
         answers.update({k: v for k, v in answers_of(shown.notebook).items() if k in answers})
     manual = exercises.manual_grades(db.session, shown.id) if shown is not None and shown.kind == "grade" else {}
-    index = items.index(item)
     return render_template(
-        "learn/exercise.html", course=course, enrolment=enrolment, items=items, item=item, progress=progress,
-        row=progress.get(item.id), previous=items[index - 1] if index else None,
-        next=items[index + 1] if index + 1 < len(items) else None, answers=answers, shown=shown,
-        viewing_attempt=viewing_attempt, attempts=attempts, manual=manual, message=message,
-        **exercise_context(item, shown),
+        "learn/exercise.html", answers=answers, shown=shown, viewing_attempt=viewing_attempt, attempts=attempts,
+        manual=manual, message=message, **exercise_context(item, shown), **context,
     )  # fmt: skip
 
 
@@ -176,7 +175,7 @@ def submission_status(slug: str, item_slug: str, submission_id: int):  # noqa: A
     _course, _enrolment, item = _exercise(slug, item_slug)
     submission = _own_submission(item, submission_id)
     exercises.expire_stale(db.session, current_user.id, item.id)
-    db.session.commit()
+    commit_if_possible()
     return jsonify(id=submission.id, status=submission.status, score=submission.score, points=submission.points,
                    max_points=submission.max_points, final=submission.final, error=message(submission.error) or None)
 

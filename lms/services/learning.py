@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..content.quiz import QuizResult, grade_quiz
 from ..content.spec import CompletionRule, Option, Question
-from ..models import Course, Enrolment, Item, ItemProgress, LearningRecord, QuizAttempt, utcnow
+from ..models import Course, CourseModule, Enrolment, Item, ItemProgress, LearningRecord, QuizAttempt, utcnow
 
 MAX_SECONDS_PER_REPORT = 30 * 60
 
@@ -70,7 +71,7 @@ def _progress_row(session: orm.Session, user_id: int, item: Item) -> ItemProgres
     return row
 
 
-def visit(session: orm.Session, enrolment: Enrolment, item: Item) -> None:
+def visit(session: orm.Session, enrolment: Enrolment, item: Item | OutlineItem) -> None:
     """Remember where the learner is, so 'continue' brings them back."""
     enrolment.last_item_id = item.id
     enrolment.last_activity_at = utcnow()
@@ -221,3 +222,110 @@ def my_enrolments(session: orm.Session, user_id: int) -> list[Enrolment]:
         )
     )
 
+
+
+# -- the learning pages' hot path: a course's outline is read once per content version, progress in one query --
+
+
+@dataclass(frozen=True)
+class OutlineItem:
+    id: int
+    slug: str
+    title: str
+    kind: str
+    minutes: int
+    required: bool
+    module_id: int | None
+    objectives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutlineModule:
+    id: int
+    title: str
+    items: tuple[OutlineItem, ...]
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A course's modules and active items in order; immutable, shared between requests."""
+
+    modules: tuple[OutlineModule, ...]
+    items: tuple[OutlineItem, ...]
+
+    def find(self, slug: str) -> OutlineItem | None:
+        return next((item for item in self.items if item.slug == slug), None)
+
+    def neighbours(self, item: OutlineItem) -> tuple[OutlineItem | None, OutlineItem | None]:
+        index = self.items.index(item)
+        return (self.items[index - 1] if index else None, self.items[index + 1] if index + 1 < len(self.items) else None)
+
+
+_outlines: dict[tuple[int, str], Outline] = {}
+_bodies: dict[tuple[int, str], str] = {}
+_CACHE_LIMIT = 512
+
+
+def _remember(cache: dict, key: tuple, value):  # noqa: ANN001, ANN202
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def outline(session: orm.Session, course_id: int, content_hash: str) -> Outline:
+    """The course's outline, cached per content version (an import changes the hash, so it is never stale)."""
+    key = (course_id, content_hash)
+    if key in _outlines:
+        return _outlines[key]
+    modules = session.execute(
+        sa.select(CourseModule.id, CourseModule.title).where(CourseModule.course_id == course_id).order_by(CourseModule.position)
+    ).all()
+    rows = session.execute(
+        sa.select(Item.id, Item.slug, Item.title, Item.kind, Item.minutes, Item.required, Item.module_id, Item.data)
+        .where(Item.course_id == course_id, Item.active)
+        .order_by(Item.position)
+    ).all()
+    items = tuple(OutlineItem(*row[:-1], objectives=tuple(row.data.get("objectives") or ())) for row in rows)
+    built = Outline(
+        tuple(OutlineModule(m.id, m.title, tuple(i for i in items if i.module_id == m.id)) for m in modules), items
+    )
+    return _remember(_outlines, key, built)
+
+
+def lesson_body(session: orm.Session, item_id: int, content_hash: str) -> str:
+    """A lesson's rendered HTML, cached per content version."""
+    key = (item_id, content_hash)
+    if key not in _bodies:
+        _remember(_bodies, key, session.scalar(sa.select(Item.body_html).where(Item.id == item_id)) or "")
+    return _bodies[key]
+
+
+@dataclass(frozen=True)
+class ItemState:
+    completed_at: datetime | None
+    seconds: int
+
+
+def item_states(session: orm.Session, user_id: int, course_id: int) -> dict[int, ItemState]:
+    rows = session.execute(
+        sa.select(ItemProgress.item_id, ItemProgress.completed_at, ItemProgress.seconds).where(
+            ItemProgress.user_id == user_id, ItemProgress.course_id == course_id
+        )
+    )
+    return {item_id: ItemState(completed_at, seconds) for item_id, completed_at, seconds in rows}
+
+
+VISIT_INTERVAL = timedelta(minutes=1)
+
+
+def visit_is_news(enrolment: Enrolment | sa.Row, item_id: int) -> bool:
+    """Whether a page view should be written: another item, or a while since the last activity."""
+    return enrolment.last_item_id != item_id or enrolment.last_activity_at < utcnow() - VISIT_INTERVAL
+
+
+def record_visit(session: orm.Session, enrolment_id: int, item_id: int) -> None:
+    """`visit` for a page that read the enrolment as plain columns."""
+    session.execute(
+        sa.update(Enrolment).where(Enrolment.id == enrolment_id).values(last_item_id=item_id, last_activity_at=utcnow())
+    )
