@@ -1,5 +1,5 @@
 """Entry point: `flask --app app run` or `gunicorn app:app`."""
 
-from lms import create_app
+from lms.factory import create_app
 
 app = create_app()

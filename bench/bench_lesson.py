@@ -55,7 +55,7 @@ import os
 
 from flask import Flask
 
-import lms
+import lms.factory
 
 EXPERIMENTS = {e for e in os.environ.get("BAEUM_BENCH_EXPERIMENTS", "").split(",") if e}
 
@@ -111,7 +111,7 @@ class _BenchFlask(Flask):
 
 lms.Flask = _BenchFlask
 try:
-    app = lms.create_app()
+    app = lms.factory.create_app()
 finally:
     lms.Flask = Flask
 

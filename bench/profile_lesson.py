@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     import sqlalchemy as sa
     from flask import Flask
 
-    import lms
+    import lms.factory
     from lms.extensions import db
 
     class _ProfileFlask(Flask):
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
     lms.Flask = _ProfileFlask
     try:
-        app = lms.create_app()
+        app = lms.factory.create_app()
     finally:
         lms.Flask = Flask
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .content.importer import import_courses
 from .extensions import db
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo/--no-demo", default=None, help="Create the demo accounts (default: on the embedded setup).")
 def setup_command(demo: bool | None) -> None:
     """Migrate the database to head, import the shipped courses, create demo accounts."""
@@ -44,6 +46,7 @@ def setup_command(demo: bool | None) -> None:
 
 
 @click.command("import-courses")
+@with_appcontext
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Import even the courses whose files have not changed.")
 def import_courses_command(path: Path | None, force: bool) -> None:
@@ -64,6 +67,7 @@ def import_courses_command(path: Path | None, force: bool) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
 @click.password_option()
@@ -80,6 +84,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 
 @click.command("grade")
+@with_appcontext
 @click.argument("course_slug")
 @click.argument("exercise_id")
 @click.argument("submission", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -112,6 +117,7 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
 
 
 @click.command("grading-worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def grading_worker_command(burst: bool) -> None:
     """Run a grading worker on the Redis queue (BAEUM_GRADING_QUEUE=rq, REDIS_URL)."""

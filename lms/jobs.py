@@ -32,11 +32,17 @@ def process_submission(submission_id: int) -> None:
     if job is None:
         return
     limits = Limits(**current_app.config["GRADING_LIMITS"]) if current_app.config.get("GRADING_LIMITS") else None
+    pool = default_pool()
+    if current_app.config["GRADING_REQUIRE_ISOLATION"] and pool.isolation != "bwrap":
+        log.error("grading refused: BAEUM_GRADING_REQUIRE_ISOLATION is set but %s", pool.report())
+        exercises.fail(session, submission_id, "job.no_isolation")
+        session.commit()
+        return
     try:
         if job.kind == "grade":
-            outcome = grade_notebook(job.source, job.notebook, job.files, limits, cwd=job.cwd, pool=default_pool())
+            outcome = grade_notebook(job.source, job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
         else:
-            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=default_pool())
+            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
     except Exception:
         log.exception("grading job %s failed", submission_id)
         session.rollback()

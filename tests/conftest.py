@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lms import create_app
+from lms.factory import create_app
 from lms.content.importer import import_courses
 from lms.extensions import alembic, db
 from lms.services.accounts import create_user

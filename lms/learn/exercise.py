@@ -29,6 +29,7 @@ MESSAGES = {
     "upload.empty": _l("빈 파일입니다. 노트북(.ipynb) 파일을 골라 주세요."),
     "upload.not_a_notebook": _l("Jupyter 노트북(.ipynb) 파일이 아닙니다. 파일을 확인해 주세요."),
     "job.failed": _l("채점 작업이 실패했습니다. 다시 시도해 주세요."),
+    "job.no_isolation": _l("채점 환경이 준비되지 않았습니다. 관리자에게 알려 주세요."),
     "job.lost": _l("채점 작업이 끝나지 않았습니다(서버 재시작 등). 다시 시도해 주세요."),
     "grading.ok": _l("실행을 마쳤습니다."),
     "grading.timeout": _l("시간 제한을 넘어 실행을 멈췄습니다. 무한 반복이 없는지 확인해 주세요."),

@@ -59,3 +59,45 @@ def test_first_course_is_a_complete_korean_course():
     assert course.title == "제조 현장을 위한 AI 첫걸음" and course.language == "ko"
     assert len(lessons) >= 6 and all(len(lesson.body) > 2000 for lesson in lessons)
     assert any(path.endswith(".svg") for path in course.assets)
+
+
+EXERCISES = [
+    (slug, item.path)
+    for slug in SLUGS
+    for item in (load_course(COURSES / slug).course or [None]).items
+    if item.kind == "exercise"
+] if all(load_course(COURSES / s).course for s in SLUGS) else []  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pool():
+    from lms.grading.sandbox import SandboxPool
+
+    pool = SandboxPool(size=2)
+    yield pool
+    pool.close()
+
+
+@pytest.mark.parametrize(("slug", "path"), EXERCISES)
+def test_exercise_grades_through_the_platform(slug, path, pool):
+    """The instructor's solution earns every automatic point, the release none, a partial answer some."""
+    from lms.grading.grader import grade_notebook
+    from lms.grading.notebook import is_solution, release_notebook
+
+    course = load_course(COURSES / slug).course
+    item = next(i for i in course.items if i.path == path)
+    cwd = str(Path(path).parent)
+    full = grade_notebook(item.notebook, item.notebook, course.assets, cwd=cwd, pool=pool)
+    assert full.status == "ok" and full.auto_max_points > 0
+    assert full.points == full.auto_max_points, [g for g in full.grades if g.status == "failed"]
+    release = release_notebook(item.notebook)
+    assert grade_notebook(item.notebook, release, course.assets, cwd=cwd, pool=pool).points == 0
+    partial = release_notebook(item.notebook)
+    first = next(i for i, cell in enumerate(partial.cells) if is_solution(cell) and cell.cell_type == "code")
+    partial.cells[first].source = item.notebook["cells"][first]["source"]
+    earned = grade_notebook(item.notebook, partial, course.assets, cwd=cwd, pool=pool).points
+    assert 0 < earned < full.points
+
+
+def test_every_shipped_course_has_notebook_exercises_where_code_fits():
+    assert {slug for slug, _ in EXERCISES} >= {"sensor-defect-prediction", "genai-at-work"}

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from lms.content.importer import import_courses
 from lms.extensions import db
+from lms.jobs import ThreadQueue
 from tests.conftest import FIXTURES, make_app, reset_database
 
 try:
@@ -40,15 +41,24 @@ DESKTOP = {"width": 1280, "height": 900}
 # thread, and any app context popped under it fails (async teardown). The browser must be gone before the
 # other test directories (unit/, web/) run in the same pytest process.
 @pytest.fixture(scope="module")
-def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def e2e_config() -> dict[str, object]:
+    """Config overrides of the live app; a test module overrides this fixture to change them (e.g. the queue)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def e2e_app(tmp_path_factory: pytest.TempPathFactory, e2e_config: dict[str, object]) -> Iterator[Flask]:
     """The app on a SQLite file of its own (not the transactional test database), fixture courses imported."""
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.sqlite3'}")
+    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.sqlite3'}", **e2e_config)
     reset_database(app)
     with app.app_context():
         report = import_courses(db.session, FIXTURES / "courses")
         assert not report.errors, [str(p) for p in report.errors]
         db.session.commit()
     yield app
+    queue = app.extensions.get("grading_queue")
+    if isinstance(queue, ThreadQueue):  # in-process graders: let running jobs end before the database goes
+        queue.executor.shutdown(wait=True, cancel_futures=True)
     with app.app_context():
         db.engine.dispose()
 

@@ -1,0 +1,87 @@
+"""The application factory: settings, extensions, blueprints, commands, the grading queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request
+
+from config import ROOT, Config
+
+from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
+from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
+from .models import User
+from .setup import auto_setup
+from .web import register_template_helpers
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Config(app.instance_path))
+    app.config.from_pyfile("settings.py", silent=True)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    # Flask-SQLAlchemy-Lite always registers an async teardown; Flask runs it through asgiref, which starts a
+    # thread and an event loop at the end of every request. We use no async engines, so drop it.
+    app.teardown_appcontext_funcs[:] = [
+        f for f in app.teardown_appcontext_funcs if f.__name__ != "_close_async_sessions"
+    ]
+    _configure_sqlite(app)
+    alembic.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)) if user_id.isdigit() else None)
+
+    register_template_helpers(app)
+    errors.init_app(app)
+    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, learn.exercise.bp, dashboard.bp, admin.bp, teach.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    jobs.init_app(app)
+
+    if app.config["AUTO_SETUP"]:
+        auto_setup(app)
+    return app
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite in WAL mode with foreign keys on, and transactions SQLAlchemy controls (so savepoints work)."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # stop pysqlite from issuing its own BEGIN/COMMIT
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A transaction that reads and then writes fails at once ("database is locked") when another connection
+        # committed in between, whatever busy_timeout says. So requests that change things (POST...), jobs and
+        # commands take the write lock up front (IMMEDIATE) and queue on busy_timeout; page views (GET) read
+        # without blocking anyone under WAL, and their few writes (a visit) are best-effort.
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
