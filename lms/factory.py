@@ -13,7 +13,7 @@ from config import ROOT, Config
 
 from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
 from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
-from .models import User
+from .services import accounts
 from .setup import auto_setup
 from .web import register_template_helpers
 
@@ -46,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)) if user_id.isdigit() else None)
+    login_manager.user_loader(lambda user_id: accounts.identity(db.session, int(user_id)) if user_id.isdigit() else None)
 
     register_template_helpers(app)
     errors.init_app(app)

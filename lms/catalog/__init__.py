@@ -58,7 +58,11 @@ def index():  # noqa: ANN201
         )  # fmt: skip
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*clauses)) or 0
     courses = db.session.scalars(
-        sa.select(Course).where(*clauses).order_by(Course.level, Course.title).limit(per_page).offset((page - 1) * per_page)
+        sa.select(Course)
+        .where(*clauses)
+        .order_by(sa.case({level: n for n, level in enumerate(LEVELS)}, value=Course.level, else_=len(LEVELS)), Course.title)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     pages = max(1, math.ceil(total / per_page))
     return render_template(

@@ -111,3 +111,38 @@ def ensure_demo_accounts(session: orm.Session, password: str | None = None) -> l
         )
         created.append(DemoAccount(str(role), email, secret))
     return created
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is signed in, as a page needs it: read with one plain query per request instead of a whole ORM row."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles or self.role == Role.ADMIN
+
+
+def identity(session: orm.Session, user_id: int) -> Identity | None:
+    row = session.execute(
+        sa.select(User.id, User.name, User.email, User.role, User.active).where(User.id == user_id)
+    ).first()
+    return Identity(*row) if row is not None else None
