@@ -67,7 +67,32 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class User(Base):
+class SignedIn:
+    """Flask-Login's user protocol and the role checks, for any object with `id`, `role` and `active`
+    (kept here so models need no Flask import)."""
+
+    id: int
+    role: str
+    active: bool
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles or self.role == Role.ADMIN
+
+
+class User(SignedIn, Base):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,28 +108,6 @@ class User(Base):
 
     organisation: Mapped[Organisation | None] = relationship()
 
-    # Flask-Login's user protocol, kept here so models need no Flask import.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles or self.role == Role.ADMIN
 
 
 class Course(Base):

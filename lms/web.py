@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -52,9 +53,13 @@ def label(group: str, code: str | None) -> str:
     return str(LABELS.get(group, {}).get(code or "", code or ""))
 
 
-def commit_if_possible() -> None:
-    """Commit a page view's best-effort write (where the learner is); a busy database must not fail the page."""
+def best_effort_write(write: Callable[[], object]) -> None:
+    """Run a page view's small write (where the learner is, expiring lost jobs) in a transaction of its own that
+    starts with the write, so it waits its turn behind other writers; if the database stays busy, skip it rather
+    than fail the page."""
+    db.session.commit()  # end the page's read transaction first
     try:
+        write()
         db.session.commit()
     except sa.exc.OperationalError:
         db.session.rollback()

@@ -15,7 +15,7 @@ from ..content.quiz import QuizResult
 from ..extensions import db
 from ..models import Course, CourseAsset, Enrolment, Item
 from ..services import learning
-from ..web import commit_if_possible
+from ..web import best_effort_write
 from . import exercise, pagecache
 
 bp = Blueprint("learn", __name__, url_prefix="/courses")
@@ -66,8 +66,7 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
     if current is None:
         abort(404)
     if learning.visit_is_news(enrolment, current.id):
-        learning.record_visit(db.session, enrolment.enrolment_id, current.id)
-        commit_if_possible()
+        best_effort_write(lambda: learning.record_visit(db.session, enrolment.enrolment_id, current.id))
     if current.kind == "lesson" and "_flashes" not in session:
         key = (current_user.id, current_user.name, current_user.role, enrolment.enrolment_id, enrolment.last_activity_at,
                enrolment.progress, course.content_hash, current.id, str(get_locale()), request.full_path)  # fmt: skip

@@ -21,7 +21,7 @@ from ..grading.notebook import grade_id, is_solution
 from ..jobs import enqueue
 from ..models import Course, CourseAsset, Enrolment, Item, Submission
 from ..services import exercises, learning
-from ..web import commit_if_possible
+from ..web import best_effort_write
 
 bp = Blueprint("exercise", __name__, url_prefix="/courses")
 
@@ -98,8 +98,8 @@ def exercise_context(item: Item, shown: Submission | None) -> dict:
 def render_exercise(context: dict) -> str:
     """The exercise page, given the learning pages' common context (course, outline, item, progress...)."""
     item = context["item"]
-    exercises.expire_stale(db.session, current_user.id, item.id)
-    commit_if_possible()
+    if exercises.has_stale(db.session, current_user.id, item.id):
+        best_effort_write(lambda: exercises.expire_stale(db.session, current_user.id, item.id))
     shown = None
     if (submission_id := request.args.get("submission", type=int)) is not None:
         shown = _own_submission(item, submission_id)
@@ -137,9 +137,7 @@ def submit(slug: str, item_slug: str):  # noqa: ANN201
     answers = exercises.save_draft(db.session, current_user.id, item, _answers_from_form(item))
     notebook = exercises.notebook_with_answers(item, answers)
     submission = exercises.submit(db.session, enrolment, item, notebook, kind=kind, origin="browser")
-    db.session.commit()
-    enqueue(submission.id)
-    return _after_submit(slug, item_slug, submission)
+    return _commit_and_enqueue(slug, item_slug, submission)
 
 
 @bp.post("/<slug>/items/<item_slug>/upload")
@@ -158,12 +156,13 @@ def upload(slug: str, item_slug: str):  # noqa: ANN201
     if missing:
         flash(_("답안 셀을 찾지 못했습니다: %(ids)s. 해당 셀은 0점으로 채점됩니다.", ids=", ".join(missing)), "error")
     submission = exercises.submit(db.session, enrolment, item, notebook, kind="grade", origin="upload")
+    return _commit_and_enqueue(slug, item_slug, submission)
+
+
+def _commit_and_enqueue(slug: str, item_slug: str, submission: Submission):  # noqa: ANN202
+    """Commit the submission before a worker looks for it, queue it, and send the learner to its result."""
     db.session.commit()
     enqueue(submission.id)
-    return _after_submit(slug, item_slug, submission)
-
-
-def _after_submit(slug: str, item_slug: str, submission: Submission):  # noqa: ANN202
     target = url_for("learn.item", slug=slug, item_slug=item_slug, submission=submission.id, _anchor="results")
     if request.accept_mimetypes.best == "application/json":
         return jsonify(id=submission.id, status=submission.status, url=target)
@@ -175,8 +174,8 @@ def _after_submit(slug: str, item_slug: str, submission: Submission):  # noqa: A
 def submission_status(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
     _course, _enrolment, item = _exercise(slug, item_slug)
     submission = _own_submission(item, submission_id)
-    exercises.expire_stale(db.session, current_user.id, item.id)
-    commit_if_possible()
+    if exercises.has_stale(db.session, current_user.id, item.id):
+        best_effort_write(lambda: exercises.expire_stale(db.session, current_user.id, item.id))
     return jsonify(id=submission.id, status=submission.status, score=submission.score, points=submission.points,
                    max_points=submission.max_points, final=submission.final, error=message(submission.error) or None)
 
@@ -189,9 +188,7 @@ def retry(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
     if submission.status != "error":
         abort(400)
     exercises.retry(db.session, submission)
-    db.session.commit()
-    enqueue(submission.id)
-    return _after_submit(slug, item_slug, submission)
+    return _commit_and_enqueue(slug, item_slug, submission)
 
 
 @bp.get("/<slug>/items/<item_slug>/download")

@@ -4,7 +4,7 @@ Everything a lesson page shows is fixed by the key: the learner (and the name an
 course's content version, the item, the language, the URL, and the enrolment's state. Every change to a
 learner's progress in a course (a completion, a quiz, time on task, a visit) moves the enrolment's
 `last_activity_at`, so a changed page never matches an old key. The CSRF token is the one part that differs per
-request: pages are rendered with a placeholder that is filled in on the way out.
+request: pages are rendered with a slot that is filled in on the way out.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 
 from flask_wtf.csrf import generate_csrf
 
-PLACEHOLDER = "__baeum_csrf_token__"
+TOKEN_SLOT = "__baeum_csrf_token__"
 LIMIT = 1000
 
 _pages: OrderedDict[Hashable, str] = OrderedDict()
@@ -29,12 +29,12 @@ def cached_page(key: Hashable, render: Callable[[Callable[[], str]], str]) -> st
         if page is not None:
             _pages.move_to_end(key)
     if page is None:
-        page = render(lambda: PLACEHOLDER)
+        page = render(lambda: TOKEN_SLOT)
         with _lock:
             _pages[key] = page
             while len(_pages) > LIMIT:
                 _pages.popitem(last=False)
-    return page.replace(PLACEHOLDER, generate_csrf())
+    return page.replace(TOKEN_SLOT, generate_csrf())
 
 
 def clear() -> None:

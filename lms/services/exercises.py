@@ -93,7 +93,7 @@ def submit(
 
 def retry(session: orm.Session, submission: Submission) -> None:
     submission.status, submission.error, submission.result = "queued", None, None
-    submission.started_at = submission.finished_at = None
+    submission.started_at, submission.finished_at = utcnow(), None  # the retry's own clock for staleness
 
 
 @dataclass
@@ -178,15 +178,25 @@ def update_progress(session: orm.Session, submission: Submission) -> None:
         recompute(session, enrolment)
 
 
+def _stale(user_id: int, item_id: int) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        Submission.user_id == user_id, Submission.item_id == item_id,
+        Submission.status.in_(("queued", "running")),
+        sa.func.coalesce(Submission.started_at, Submission.created_at) < utcnow() - STALE_AFTER,
+    )  # fmt: skip
+
+
+def has_stale(session: orm.Session, user_id: int, item_id: int) -> bool:
+    return session.scalar(sa.select(sa.exists().where(*_stale(user_id, item_id)))) or False
+
+
 def expire_stale(session: orm.Session, user_id: int, item_id: int) -> None:
     """Jobs whose worker vanished end in a clear error the learner can retry."""
     session.execute(
         sa.update(Submission)
-        .where(
-            Submission.user_id == user_id, Submission.item_id == item_id,
-            Submission.status.in_(("queued", "running")), Submission.created_at < utcnow() - STALE_AFTER,
-        )  # fmt: skip
+        .where(*_stale(user_id, item_id))
         .values(status="error", error="job.lost", finished_at=utcnow())
+        .execution_options(synchronize_session="fetch")
     )
 
 

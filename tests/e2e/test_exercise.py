@@ -188,5 +188,44 @@ def test_notebook_in_the_browser_run_submit_fix_and_resubmit(page: Page) -> None
     expect(rows.first).to_contain_text("5 / 6 (채점 대기)")
     expect(rows.nth(1)).to_contain_text("3 / 6")
     assert_no_secrets(page)
+
+    # Keep working after the result: the edit is autosaved and survives a reload of the result's address (it
+    # used to come back as the submitted code, and the next keystroke then saved that over the draft).
+    assert "?submission=" in page.url
+    mean = cell(page, "monthly_mean").locator(".CodeMirror")
+    mean.locator(".CodeMirror-line").last.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("# 1월~12월 평균")
+    wait_for_draft_saved(page)
+    page.reload()
+    expect(mean).to_contain_text("# 1월~12월 평균")
+    assert editor_value(page, "monthly_mean").startswith(solution("monthly_mean"))
+    assert f"{WRONG_RETURN}{FIX}" in editor_value(page, "total_by_region")
+    expect(summary.locator("h2")).to_contain_text("채점 결과: 5 / 6점")  # still the latest result
     assert page.problems.errors == [], page.problems.errors  # type: ignore[attr-defined]
     assert time.monotonic() - started < 120
+
+
+def test_draft_status_never_claims_a_save_that_did_not_happen(page: Page) -> None:
+    register(page, name="최초안")
+    page.goto(COURSE)
+    page.get_by_role("button", name="수강 신청하기").click()
+    expect(page.locator(".flash-success")).to_contain_text("수강 신청이 완료되었습니다")
+    page.goto(ITEM)
+    written = cell(page, "explain_choice").locator(".CodeMirror")
+    written.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("첫 초안")
+    wait_for_draft_saved(page)
+
+    # Signed out in another tab: the next save is answered by the login page, which is no save.
+    other = page.context.new_page()
+    other.goto("/courses/")
+    other.locator(".site-header").get_by_role("button", name="로그아웃").click()
+    expect(other.locator(".flash")).to_contain_text("로그아웃했습니다.")
+    other.close()
+    written.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" 그리고 더")
+    expect(page.locator(".draft-status")).to_contain_text("저장하지 못했습니다")
