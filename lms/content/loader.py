@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..grading.notebook import read_notebook, validate_notebook
+from ..grading.notebook import cell_text, read_notebook, validate_notebook
 from .spec import (
     AUDIENCES,
     INDUSTRIES,
@@ -533,7 +533,7 @@ def resolve_relative(slug: str, base: PurePosixPath, target: str) -> tuple[str, 
 def _first_heading(nb: Any) -> str | None:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+            for line in cell_text(cell).splitlines():
                 if line.startswith("#"):
                     return line.lstrip("#").strip()
     return None

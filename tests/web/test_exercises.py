@@ -214,3 +214,34 @@ def test_cli_grades_a_notebook_file(app, session, tmp_path):
     assert "test_total_by_region" in text and "total 5 / 6" in text
     missing = app.test_cli_runner().invoke(args=["grade", "notebook-lab", "nope", str(path)])
     assert missing.exit_code != 0 and "no exercise 'nope'" in missing.output
+
+
+def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged(app, session, tmp_path):
+    """nbgrader's own documentation example (ps1, problem 1), as it is, in a course folder."""
+    import base64
+    import shutil
+
+    from lms.content.importer import import_courses
+
+    folder = tmp_path / "courses" / "nbgrader-ps1"
+    (folder / "exercises").mkdir(parents=True)
+    source = Path(__file__).parents[1] / "fixtures/notebooks/nbgrader_ps1_problem1.ipynb"
+    shutil.copy(source, folder / "exercises" / "problem1.ipynb")
+    (folder / "exercises" / "jupyter.png").write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    ))  # fmt: skip
+    (folder / "course.yml").write_text(
+        "title: nbgrader 예제\nsummary: 문서의 예제 그대로\ntrack: data-analysis\nindustry: cross-industry\n"
+        "level: beginner\naudience: [student]\nlicence: CC BY 4.0\n"
+        "outline:\n  - title: 과제\n    items:\n      - path: exercises/problem1.ipynb\n        title: Problem 1\n",
+        encoding="utf-8",
+    )
+    report = import_courses(session, tmp_path / "courses")
+    assert report.imported == ["nbgrader-ps1"] and report.problems == []
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["grade", "nbgrader-ps1", "problem1", str(source), "--json"])
+    assert result.exit_code == 0, result.output
+    grades = {g["grade_id"]: g for g in json.loads(result.output)["grades"]}
+    assert all(grades[t]["status"] == "passed" for t in ("correct_squares", "squares_invalid_input",
+                                                          "correct_sum_of_squares", "sum_of_squares_uses_squares"))
+    assert grades["sum_of_squares_equation"]["status"] == "manual"  # written answers wait for an instructor
