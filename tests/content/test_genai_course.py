@@ -6,7 +6,6 @@ The exercise's source notebook must pass all its own tests, and a crude release 
 
 from __future__ import annotations
 
-import copy
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
+
+from tests.content.notebooks import execute, release_notebook
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "genai-at-work"
 EXERCISES = sorted((COURSE / "exercises").glob("*.ipynb"))
@@ -35,33 +35,8 @@ def _nbgrader(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def _execute(nb, *, allow_errors: bool):
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=120,
-        allow_errors=allow_errors,
-        resources={"metadata": {"path": str(COURSE / "exercises")}},
-    )
-    client.execute()
-    return nb
 
 
-def crude_release(nb):
-    """Replace solution regions and drop hidden tests, roughly as nbgrader's release step does."""
-    released = copy.deepcopy(nb)
-    for cell in released.cells:
-        if _nbgrader(cell).get("solution"):
-            if cell.cell_type == "code":
-                stub = r"\1raise NotImplementedError()"
-                cell.source = SOLUTION_REGION.sub(stub, cell.source)
-            else:
-                cell.source = SOLUTION_REGION.sub("YOUR ANSWER HERE", cell.source)
-        cell.source = HIDDEN_REGION.sub("", cell.source)
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return released
 
 
 def _front_matter(path: Path) -> tuple[dict, str]:
@@ -78,14 +53,14 @@ def test_there_is_an_exercise():
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_source_notebook_passes_its_own_tests(path):
     nb = nbformat.read(path, as_version=4)
-    _execute(nb, allow_errors=False)  # raises CellExecutionError on the first failing cell
+    execute(nb, COURSE / "exercises", allow_errors=False)  # raises CellExecutionError on the first failing cell
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_release_version_fails_graded_tests(path):
-    released = crude_release(nbformat.read(path, as_version=4))
+    released = release_notebook(nbformat.read(path, as_version=4))
     assert not any("### BEGIN SOLUTION" in c.source or "HIDDEN TESTS" in c.source for c in released.cells)
-    _execute(released, allow_errors=True)
+    execute(released, COURSE / "exercises", allow_errors=True)
     graded = [c for c in released.cells if c.cell_type == "code" and _nbgrader(c).get("grade")]
     failed = [c for c in graded if any(o.get("output_type") == "error" for o in c.outputs)]
     assert graded

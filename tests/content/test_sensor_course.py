@@ -8,7 +8,6 @@ links are well formed.
 
 from __future__ import annotations
 
-import copy
 import re
 import subprocess
 import sys
@@ -17,7 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
+
+from tests.content.notebooks import execute, release_notebook
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "sensor-defect-prediction"
 EXERCISES = sorted((COURSE / "exercises").glob("*.ipynb"))
@@ -46,29 +46,8 @@ def _nbgrader(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def _execute(nb, *, allow_errors: bool = False):
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=120,
-        allow_errors=allow_errors,
-        resources={"metadata": {"path": str(COURSE / "exercises")}},
-    )
-    client.execute()
-    return nb
 
 
-def crude_release(nb):
-    """Replace every solution region with ``raise NotImplementedError()`` (markdown: "YOUR ANSWER HERE")."""
-    released = copy.deepcopy(nb)
-    for cell in released.cells:
-        if not _nbgrader(cell).get("solution"):
-            continue
-        if cell.cell_type == "code":
-            cell.source = SOLUTION_REGION.sub(r"\1raise NotImplementedError()", cell.source)
-        else:
-            cell.source = "YOUR ANSWER HERE"
-    return released
 
 
 def _errored(cell) -> bool:
@@ -131,7 +110,7 @@ def test_there_are_three_exercises_with_a_manually_graded_answer():
 
 def test_python3_kernel_runs_this_interpreter():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.prefix)")])
-    _execute(nb)
+    execute(nb, COURSE / "exercises")
     assert nb.cells[0].outputs[0]["text"].strip() == sys.prefix, "the python3 kernelspec points elsewhere"
 
 
@@ -170,15 +149,15 @@ def test_exercise_metadata_follows_nbgrader(path):
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_source_notebook_passes_its_own_tests(path):
-    nb = _execute(nbformat.read(path, as_version=4))  # raises CellExecutionError on the first failure
+    nb = execute(nbformat.read(path, as_version=4), COURSE / "exercises")  # raises CellExecutionError on the first failure
     assert not any(_errored(cell) for cell in nb.cells)
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_release_fails_the_graded_tests(path):
-    released = crude_release(nbformat.read(path, as_version=4))
+    released = release_notebook(nbformat.read(path, as_version=4))
     assert "### BEGIN SOLUTION" not in "".join(c.source for c in released.cells)
-    nb = _execute(released, allow_errors=True)
+    nb = execute(released, COURSE / "exercises", allow_errors=True)
     graded = [c for c in nb.cells if _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")]
     passed = [_nbgrader(c)["grade_id"] for c in graded if not _errored(c)]
     assert not passed, f"graded test cells that pass without a solution: {passed}"
