@@ -87,10 +87,7 @@ def ours(submissions: int, pause: float) -> dict[str, float]:
 
 def ensure_nbgrader() -> Path:
     python = BENCH_VENV / "bin" / "python"
-    if (
-        python.exists()
-        and subprocess.run([python, "-c", "import nbgrader"], capture_output=True).returncode == 0
-    ):
+    if python.exists() and subprocess.run([python, "-c", "import nbgrader"], capture_output=True).returncode == 0:
         return python
     print(f"creating {BENCH_VENV} with nbgrader (once) ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)

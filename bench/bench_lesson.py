@@ -223,9 +223,7 @@ class Server:
         deadline = time.monotonic() + args.start_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SetupError(
-                    f"gunicorn exited with {self.proc.returncode} during start\n{self.log_tail()}"
-                )
+                raise SetupError(f"gunicorn exited with {self.proc.returncode} during start\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.base + "/bench-hello", timeout=2) as resp:
                     if resp.status == 200:
@@ -368,21 +366,13 @@ def find_wrk(args: argparse.Namespace) -> str | None:
     )
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "env": apt_env}
-    ok = (
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet).returncode
-        == 0
-    )
+    ok = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet).returncode == 0
     if not ok:
         subprocess.run(["apt-get", "update"], **quiet)
-        ok = (
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet).returncode
-            == 0
-        )
+        ok = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet).returncode == 0
     path = shutil.which("wrk")
     print(
-        "[bench] installed wrk"
-        if ok and path
-        else "[bench] could not install wrk: using the Python load generator",
+        "[bench] installed wrk" if ok and path else "[bench] could not install wrk: using the Python load generator",
         flush=True,
     )
     return path
@@ -392,9 +382,7 @@ WRK_LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(
-    wrk: str, url: str, cookie: str | None, seconds: float, args: argparse.Namespace
-) -> tuple[dict, str]:
+def run_wrk(wrk: str, url: str, cookie: str | None, seconds: float, args: argparse.Namespace) -> tuple[dict, str]:
     cmd = [
         wrk,
         f"-t{args.wrk_threads}",
@@ -432,9 +420,7 @@ def run_wrk(
 # ---------------------------------------------------------------------------------------------- python
 
 
-def _py_worker(
-    host: str, port: int, path: str, cookie: str | None, seconds: float
-) -> tuple[list[float], int, int]:
+def _py_worker(host: str, port: int, path: str, cookie: str | None, seconds: float) -> tuple[list[float], int, int]:
     """One keep-alive connection in its own process, requesting `path` until the deadline; latencies in ms."""
     headers = {"Cookie": cookie} if cookie else {}
     latencies: list[float] = []
@@ -469,9 +455,7 @@ def run_python(url: str, cookie: str | None, seconds: float, args: argparse.Name
     n = args.connections
     with ProcessPoolExecutor(max_workers=n) as pool:
         started = time.perf_counter()
-        futures = [
-            pool.submit(_py_worker, parts.hostname, parts.port, parts.path, cookie, seconds) for _ in range(n)
-        ]
+        futures = [pool.submit(_py_worker, parts.hostname, parts.port, parts.path, cookie, seconds) for _ in range(n)]
         results = [f.result(timeout=seconds + 60) for f in futures]
         elapsed = time.perf_counter() - started
     latencies = sorted(x for r in results for x in r[0])
@@ -545,9 +529,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--duration", type=float, default=10.0, help="seconds measured per route")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per route, not measured")
-    p.add_argument(
-        "--connections", type=int, default=8, help="concurrent keep-alive connections of the load generator"
-    )
+    p.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections of the load generator")
     p.add_argument(
         "--wrk-threads",
         type=int,
@@ -573,15 +555,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="courses folder, copied to the temporary folder",
     )
     p.add_argument("--course", default="ai-first-steps-manufacturing", help="course slug")
-    p.add_argument(
-        "--item", default="07-risks-costs-and-support", help="lesson slug (the longest shipped lesson)"
-    )
-    p.add_argument(
-        "--password", default="bench-learner-pw", help="demo accounts' password (BAEUM_DEMO_PASSWORD)"
-    )
-    p.add_argument(
-        "--start-timeout", type=float, default=120.0, help="seconds to wait for gunicorn to answer"
-    )
+    p.add_argument("--item", default="07-risks-costs-and-support", help="lesson slug (the longest shipped lesson)")
+    p.add_argument("--password", default="bench-learner-pw", help="demo accounts' password (BAEUM_DEMO_PASSWORD)")
+    p.add_argument("--start-timeout", type=float, default=120.0, help="seconds to wait for gunicorn to answer")
     p.add_argument(
         "--experiment",
         action="append",
@@ -590,9 +566,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="what-if patch applied in the generated wrapper (repeatable); default: the product as it is",
     )
     p.add_argument("--fail-on-errors", action="store_true", help="exit non-zero when any request failed")
-    p.add_argument(
-        "--keep", action="store_true", help="keep the temporary folder (database, logs) for inspection"
-    )
+    p.add_argument("--keep", action="store_true", help="keep the temporary folder (database, logs) for inspection")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = p.parse_args(argv)
     if args.loadgen == "wrk" and args.no_install and not shutil.which("wrk"):
@@ -606,9 +580,7 @@ LOADAVG = ""
 def main(argv: list[str] | None = None) -> int:
     global LOADAVG  # noqa: PLW0603
     args = parse_args(argv)
-    LOADAVG = (
-        " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
-    )
+    LOADAVG = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     try:
         check_loopback(args.host)
     except SetupError as exc:
@@ -697,9 +669,7 @@ def report(args: argparse.Namespace, hello: Result, lesson: Result, server_error
     print(f"target lesson >= {TARGET_RATIO:.0%} of hello throughput, no failed requests: {verdict}")
     if args.json:
         payload = {
-            "config": {
-                k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "password"
-            },
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "password"},
             "hello": asdict(hello),
             "lesson": asdict(lesson),
             "ratio": ratio,

@@ -38,7 +38,9 @@ def setup_command(demo: bool | None) -> None:
     report, accounts = setup_database(app, demo=demo)
     for problem in report.problems:
         click.echo(str(problem), err=True)
-    click.echo(f"courses: {len(report.imported)} imported, {len(report.unchanged)} unchanged, {len(report.failed)} failed")
+    click.echo(
+        f"courses: {len(report.imported)} imported, {len(report.unchanged)} unchanged, {len(report.failed)} failed"
+    )
     if accounts:
         print_demo_accounts(app, accounts)
     if report.errors:
@@ -92,7 +94,9 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json: bool) -> None:
     """Grade a notebook file against a course's exercise, in the sandbox, without storing anything."""
     item = db.session.scalar(
-        sa.select(Item).join(Course).where(Course.slug == course_slug, Item.slug == exercise_id, Item.kind == "exercise")
+        sa.select(Item)
+        .join(Course)
+        .where(Course.slug == course_slug, Item.slug == exercise_id, Item.kind == "exercise")
     )
     if item is None:
         raise click.ClickException(f"no exercise {exercise_id!r} in course {course_slug!r}")
@@ -100,7 +104,11 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
         notebook = read_notebook(submission.read_bytes(), submission.name)
     except NotebookFormatError as exc:
         raise click.ClickException(str(exc)) from None
-    files = dict(db.session.execute(sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == item.course_id)).all())
+    files = dict(
+        db.session.execute(
+            sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == item.course_id)
+        ).all()
+    )
     result = grade_notebook(item.data["notebook"], notebook, files, cwd=item.data["cwd"], pool=default_pool())
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -113,7 +121,8 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
         click.echo(line)
     if result.missing:
         click.echo(f"missing answer cells: {', '.join(result.missing)}")
-    click.echo(f"total {result.points:g} / {result.max_points:g}  ({result.status}; {result.isolation}; {result.duration_s:.2f}s)")
+    summary = f"{result.status}; {result.isolation}; {result.duration_s:.2f}s"
+    click.echo(f"total {result.points:g} / {result.max_points:g}  ({summary})")
 
 
 @click.command("grading-worker")

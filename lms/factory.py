@@ -46,7 +46,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(lambda user_id: accounts.identity(db.session, int(user_id)) if user_id.isdigit() else None)
+    login_manager.user_loader(
+        lambda user_id: accounts.identity(db.session, int(user_id)) if user_id.isdigit() else None
+    )
 
     register_template_helpers(app)
     errors.init_app(app)

@@ -109,7 +109,6 @@ class User(SignedIn, Base):
     organisation: Mapped[Organisation | None] = relationship()
 
 
-
 class Course(Base):
     __tablename__ = "course"
 

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lms.factory import create_app
 from lms.content.importer import import_courses
 from lms.extensions import alembic, db
+from lms.factory import create_app
 from lms.services.accounts import create_user
 
 FIXTURES = Path(__file__).parent / "fixtures"

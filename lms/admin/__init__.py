@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from sqlalchemy import orm
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import orm
 
 from ..extensions import db
 from ..grading.sandbox import isolation_report
@@ -34,7 +34,9 @@ def index():  # noqa: ANN201
     ).all()
     users_by_role = dict(db.session.execute(sa.select(User.role, sa.func.count(User.id)).group_by(User.role)).all())
     mode = current_app.config["GRADING_QUEUE"]
-    isolation = _("RQ 작업자가 채점합니다 (`flask grading-worker`의 로그에 표시).") if mode == "rq" else isolation_report()
+    isolation = (
+        _("RQ 작업자가 채점합니다 (`flask grading-worker`의 로그에 표시).") if mode == "rq" else isolation_report()
+    )
     return render_template(
         "admin/index.html", courses=courses, users_by_role=users_by_role, grading_queue=mode, isolation=isolation
     )
@@ -58,9 +60,14 @@ def users():  # noqa: ANN201
         .offset((page - 1) * per_page)
     ).all()
     return render_template(
-        "admin/users.html", users=rows, q=q, page=page, pages=max(1, math.ceil(total / per_page)), total=total,
+        "admin/users.html",
+        users=rows,
+        q=q,
+        page=page,
+        pages=max(1, math.ceil(total / per_page)),
+        total=total,
         roles=[r.value for r in Role],
-    )  # fmt: skip
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -79,4 +86,6 @@ def set_role(user_id: int):  # noqa: ANN201
         db.session.commit()
         flash(_("%(name)s님의 역할을 바꾸었습니다.", name=user.name), "success")
     current_app.logger.info("role of user %s set to %s by %s", user.id, role, current_user.id)
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("admin.users"))
+    return redirect(
+        request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("admin.users")
+    )

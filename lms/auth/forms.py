@@ -15,11 +15,18 @@ class RegisterForm(FlaskForm):
     name = StringField(_l("이름"), validators=[DataRequired(_l("이름을 입력해 주세요.")), Length(max=100)])
     email = EmailField(
         _l("이메일"),
-        validators=[DataRequired(_l("이메일을 입력해 주세요.")), Email(_l("올바른 이메일 주소가 아닙니다.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("이메일을 입력해 주세요.")),
+            Email(_l("올바른 이메일 주소가 아닙니다.")),
+            Length(max=254),
+        ],
     )
     password = PasswordField(
         _l("비밀번호"),
-        validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(min=8, max=128, message=_l("비밀번호는 8자 이상이어야 합니다."))],
+        validators=[
+            DataRequired(_l("비밀번호를 입력해 주세요.")),
+            Length(min=8, max=128, message=_l("비밀번호는 8자 이상이어야 합니다.")),
+        ],
         description=_l("8자 이상"),
     )
     confirm = PasswordField(

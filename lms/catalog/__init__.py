@@ -46,28 +46,55 @@ def index():  # noqa: ANN201
     per_page = current_app.config["PER_PAGE"]
     my = {}
     if current_user.is_authenticated:
-        my = {e.course_id: e for e in db.session.scalars(sa.select(Enrolment).where(Enrolment.user_id == current_user.id))}
+        my = {
+            e.course_id: e for e in db.session.scalars(sa.select(Enrolment).where(Enrolment.user_id == current_user.id))
+        }
     if query:
         results = search(db.session, query, course_filter=sa.and_(*clauses), page=page, per_page=per_page)
-        courses = {c.id: c for c in db.session.scalars(sa.select(Course).where(Course.id.in_({h.course_id for h in results.hits})))}
-        items = {i.id: i for i in db.session.scalars(sa.select(Item).where(Item.id.in_({h.item_id for h in results.hits if h.item_id})))}
+        courses = {
+            c.id: c
+            for c in db.session.scalars(sa.select(Course).where(Course.id.in_({h.course_id for h in results.hits})))
+        }
+        items = {
+            i.id: i
+            for i in db.session.scalars(
+                sa.select(Item).where(Item.id.in_({h.item_id for h in results.hits if h.item_id}))
+            )
+        }
         pages = max(1, math.ceil(results.total / per_page))
         return render_template(
-            "catalog/search.html", results=results, courses=courses, items=items, query=query, chosen=chosen,
-            filters=FILTERS, page=page, pages=pages, my=my,
-        )  # fmt: skip
+            "catalog/search.html",
+            results=results,
+            courses=courses,
+            items=items,
+            query=query,
+            chosen=chosen,
+            filters=FILTERS,
+            page=page,
+            pages=pages,
+            my=my,
+        )
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*clauses)) or 0
     courses = db.session.scalars(
         sa.select(Course)
         .where(*clauses)
-        .order_by(sa.case({level: n for n, level in enumerate(LEVELS)}, value=Course.level, else_=len(LEVELS)), Course.title)
+        .order_by(
+            sa.case({level: n for n, level in enumerate(LEVELS)}, value=Course.level, else_=len(LEVELS)), Course.title
+        )
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     pages = max(1, math.ceil(total / per_page))
     return render_template(
-        "catalog/index.html", courses=courses, total=total, chosen=chosen, filters=FILTERS, page=page, pages=pages, my=my,
-    )  # fmt: skip
+        "catalog/index.html",
+        courses=courses,
+        total=total,
+        chosen=chosen,
+        filters=FILTERS,
+        page=page,
+        pages=pages,
+        my=my,
+    )
 
 
 @bp.get("/<slug>")
@@ -84,10 +111,16 @@ def course(slug: str):  # noqa: ANN201
             progress = learning.progress_by_item(db.session, current_user.id, course.id)
     learners = db.session.scalar(sa.select(sa.func.count(Enrolment.id)).where(Enrolment.course_id == course.id))
     return render_template(
-        "catalog/course.html", course=course, by_module=by_module, items=items, enrolment=enrolment,
-        progress=progress or {}, rule=CompletionRule.from_dict(course.completion), learners=learners,
+        "catalog/course.html",
+        course=course,
+        by_module=by_module,
+        items=items,
+        enrolment=enrolment,
+        progress=progress or {},
+        rule=CompletionRule.from_dict(course.completion),
+        learners=learners,
         total_minutes=sum(i.minutes for i in items),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/<slug>/enrol")

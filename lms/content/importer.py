@@ -58,7 +58,9 @@ def import_courses(session: orm.Session, root: Path, *, force: bool = False) -> 
             with session.begin_nested():
                 store_course(session, spec, existing)
         except sa.exc.SQLAlchemyError as exc:
-            report.problems.append(Problem(f"{spec.slug}/course.yml", 1, f"could not be stored: {exc.__class__.__name__}"))
+            report.problems.append(
+                Problem(f"{spec.slug}/course.yml", 1, f"could not be stored: {exc.__class__.__name__}")
+            )
             report.failed.append(spec.slug)
             continue
         report.imported.append(spec.slug)
@@ -70,8 +72,21 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
     if course is None:
         course = Course(slug=spec.slug)
         session.add(course)
-    for name in ("title", "summary", "track", "industry", "level", "audience", "language", "hours", "licence",
-                 "tags", "instructors", "prerequisites", "content_hash"):  # fmt: skip
+    for name in (
+        "title",
+        "summary",
+        "track",
+        "industry",
+        "level",
+        "audience",
+        "language",
+        "hours",
+        "licence",
+        "tags",
+        "instructors",
+        "prerequisites",
+        "content_hash",
+    ):
         setattr(course, name, getattr(spec, name))
     course.completion = spec.completion.to_dict()
     course.overview_html = render_markdown(spec.overview, _resolver(spec.slug, "overview.md"))

@@ -454,8 +454,9 @@ class _CourseReader:
             correct = sum(o.correct for o in question.options)
             if qtype == "single" and correct != 1:
                 self.out.error(
-                    rel, line_of(raw, "options", line), f"question {n}: a single-answer question needs exactly one "
-                    f"correct option (found {correct})"
+                    rel,
+                    line_of(raw, "options", line),
+                    f"question {n}: a single-answer question needs exactly one correct option (found {correct})",
                 )
             if qtype == "multiple" and correct < 1:
                 self.out.error(rel, line_of(raw, "options", line), f"question {n}: mark at least one option correct")

@@ -15,9 +15,7 @@ _REP_FD = os.dup(1)
 _PID = os.getpid()
 _devnull = os.open(os.devnull, os.O_RDWR)
 os.dup2(_devnull, 0)
-os.dup2(
-    2, 1
-)  # raw writes to fd 1 (C code, subprocesses) go to the parent's diagnostics pipe, never the replies
+os.dup2(2, 1)  # raw writes to fd 1 (C code, subprocesses) go to the parent's diagnostics pipe, never the replies
 
 _uid = os.environ.pop("BAEUM_SANDBOX_UID", "")
 if _uid and os.getuid() == 0:
@@ -130,9 +128,7 @@ for _mod in filter(None, os.environ.pop("BAEUM_PRELOAD", "").split(",")):
     except Exception as _exc:  # a missing optional library must not stop grading
         print(f"preload {_mod}: {_exc!r}", file=sys.__stderr__)
 
-if (
-    "matplotlib" in sys.modules
-):  # Korean labels need a Hangul font (Debian: fonts-nanum) when the host has one
+if "matplotlib" in sys.modules:  # Korean labels need a Hangul font (Debian: fonts-nanum) when the host has one
     try:
         from matplotlib import font_manager, rcParams
 
@@ -296,9 +292,7 @@ _shell.user_ns = _user.__dict__
 _ns = _user.__dict__
 _BUILTINS_SNAPSHOT = dict(builtins.__dict__)
 # Names a learner could shadow at module level to change what a test's `except` or `isinstance` means.
-_PROTECTED = {
-    k for k, v in _BUILTINS_SNAPSHOT.items() if isinstance(v, type) and issubclass(v, BaseException)
-}
+_PROTECTED = {k for k, v in _BUILTINS_SNAPSHOT.items() if isinstance(v, type) and issubclass(v, BaseException)}
 _PROTECTED |= {
     "isinstance",
     "issubclass",

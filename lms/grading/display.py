@@ -12,8 +12,32 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 # DataFrames and other rich reprs: tables and simple formatting only.
-_HTML_TAGS = {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "div", "span", "p", "b", "i",
-              "strong", "em", "code", "pre", "br", "small", "sub", "sup", "ul", "ol", "li"}  # fmt: skip
+_HTML_TAGS = {
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "div",
+    "span",
+    "p",
+    "b",
+    "i",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "br",
+    "small",
+    "sub",
+    "sup",
+    "ul",
+    "ol",
+    "li",
+}
 _HTML_ATTRS = {"*": {"class"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
 MAX_TEXT = 20_000
 
@@ -45,9 +69,7 @@ def output_html(output: dict[str, Any]) -> str:
                 alt = html.escape(_text(data.get("text/plain", "")).strip()[:200] or "plot")
                 return f'<img class="out out-image" alt="{alt}" src="data:{mime};base64,{"".join(payload.split())}">'
         if "text/html" in data:
-            clean = nh3.clean(
-                _text(data["text/html"]), tags=_HTML_TAGS, attributes=_HTML_ATTRS, url_schemes=set()
-            )
+            clean = nh3.clean(_text(data["text/html"]), tags=_HTML_TAGS, attributes=_HTML_ATTRS, url_schemes=set())
             return f'<div class="out out-html">{clean}</div>'
         if "text/plain" in data:
             return f'<pre class="out out-result">{html.escape(_text(data["text/plain"]))}</pre>'

@@ -162,13 +162,9 @@ def grade_notebook(
             grades.append(GradeItem(gid, i, "task", None, max_points, "manual", GRADE_MESSAGES["manual"]))
         elif nbg.is_solution(cell):
             if gid in missing or nbg.answer_unchanged(release.cells[i], cell):
-                grades.append(
-                    GradeItem(gid, i, "answer", 0.0, max_points, "missing", GRADE_MESSAGES["missing"])
-                )
+                grades.append(GradeItem(gid, i, "answer", 0.0, max_points, "missing", GRADE_MESSAGES["missing"]))
             else:
-                grades.append(
-                    GradeItem(gid, i, "answer", None, max_points, "manual", GRADE_MESSAGES["manual"])
-                )
+                grades.append(GradeItem(gid, i, "answer", None, max_points, "manual", GRADE_MESSAGES["manual"]))
         else:
             ran = by_index.get(i)
             if ran is None or ran.status == "not-run":
@@ -189,9 +185,7 @@ def grade_notebook(
                     "evalue": str((ran.error or {}).get("evalue", "")),
                 }
             points = max_points if status == "passed" else 0.0
-            grades.append(
-                GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error)
-            )
+            grades.append(GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error))
 
     cells = []
     for spec_cell in run.cells:
@@ -231,9 +225,7 @@ def run_notebook(
     started = time.monotonic()
     notebook = nbg.read_notebook(nb, "notebook.ipynb")
     run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd)
-    cells = [
-        CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells
-    ]
+    cells = [CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells]
     return NotebookRun(
         run.status, RUN_MESSAGES[run.status], cells, run.isolation, time.monotonic() - started, run.detail
     )

@@ -105,9 +105,7 @@ def read_notebook(
         nb = nbformat.from_dict(data)
         nb = nbformat.convert(nb, 4)
     except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise NotebookFormatError(
-            [Problem(filename, None, f"not a valid notebook (nbformat v4): {exc}")]
-        ) from exc
+        raise NotebookFormatError([Problem(filename, None, f"not a valid notebook (nbformat v4): {exc}")]) from exc
     return nb
 
 
@@ -151,9 +149,7 @@ def _marker_problems(text: str, begin: str, end: str, what: str) -> tuple[bool, 
     return found, messages
 
 
-def validate_notebook(
-    nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str
-) -> list[Problem]:
+def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str) -> list[Problem]:
     """Check an instructor's source notebook against nbgrader's conventions; an empty list means it is fine.
 
     Problems are in cell order; a notebook that is not nbformat v4 yields one problem for the file.
@@ -203,19 +199,14 @@ def validate_notebook(
                 except (TypeError, ValueError):
                     report(f"graded cell '{gid}' has points that are not a number: {meta['points']!r}")
             if cell.cell_type != "code" and not solution:
-                report(
-                    f"Markdown graded cell '{gid}' must also be a solution cell (a manually graded answer)"
-                )
+                report(f"Markdown graded cell '{gid}' must also be a solution cell (a manually graded answer)")
         elif task:
             if cell.cell_type != "markdown":
                 report("a task cell must be a Markdown cell")
             if solution:
                 report("a task cell cannot also be a solution cell")
         elif meta.get("points") not in (None, 0, 0.0, "0"):
-            report(
-                f"points on a cell that is not graded ({meta.get('points')!r}); "
-                "set grade to true or remove them"
-            )
+            report(f"points on a cell that is not graded ({meta.get('points')!r}); set grade to true or remove them")
         if solution and meta.get("locked"):
             report(f"solution cell '{gid}' is locked; learners could not answer it")
 
@@ -223,9 +214,7 @@ def validate_notebook(
         for message in messages:
             report(message)
         if has_solution and not solution:
-            report(
-                "'### BEGIN SOLUTION' in a cell that is not a solution cell (set nbgrader solution to true)"
-            )
+            report("'### BEGIN SOLUTION' in a cell that is not a solution cell (set nbgrader solution to true)")
         has_hidden, messages = _marker_problems(text, BEGIN_HIDDEN, END_HIDDEN, "hidden tests")
         for message in messages:
             report(message)
@@ -259,9 +248,7 @@ def _replace_regions(text: str, begin: str, end: str, stub: str | None) -> tuple
     return "\n".join(out), replaced
 
 
-def release_notebook(
-    nb: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb"
-) -> NotebookNode:
+def release_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb") -> NotebookNode:
     """The learner's version: solutions replaced by stubs, hidden tests removed, outputs cleared, metadata
     kept.
 

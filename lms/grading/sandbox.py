@@ -111,9 +111,7 @@ class SandboxRun:
 
 
 def _python_roots(python: str) -> list[str]:
-    roots = {
-        os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
-    }
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     exe = os.path.realpath(python)
     roots.add(os.path.dirname(os.path.dirname(exe)))
     roots.add(os.path.abspath(os.path.dirname(os.path.dirname(python))))
@@ -368,9 +366,7 @@ class _Sandbox:
         except (BrokenPipeError, OSError) as exc:
             raise _Died("the sandbox closed its input") from exc
 
-    def recv(
-        self, deadline: float, max_line: int, expect: set[str], nonce: str | None = None
-    ) -> dict[str, Any]:
+    def recv(self, deadline: float, max_line: int, expect: set[str], nonce: str | None = None) -> dict[str, Any]:
         """The next reply of a type in ``expect`` (and with ``nonce``); raises TimeoutError or _Died."""
         while True:
             while b"\n" in self._buf:
@@ -503,9 +499,7 @@ class SandboxPool:
         order = ["rlimits", "unshare", "bwrap"]
         if require is not None and order.index(self.isolation) < order.index(require):
             raise SandboxError(f"grading requires {require} isolation, but only {self.isolation} works here")
-        self.mplcache = (
-            _matplotlib_cache(self.python) if any("matplotlib" in m for m in self.preload) else None
-        )
+        self.mplcache = _matplotlib_cache(self.python) if any("matplotlib" in m for m in self.preload) else None
         # As root, each sandbox runs under its own unprivileged uid; outside bwrap that uid must read
         # the Python runtime where it is (bwrap re-mounts it readable).
         self.drop_uid = os.geteuid() == 0 and (
@@ -656,16 +650,12 @@ class SandboxPool:
                 detail = f"{detail}\n{diag}" if detail else diag
             if status in ("timeout", "crashed"):
                 # The first cell without a reply is the one that was running when the sandbox stopped.
-                running = next(
-                    (results[c.index] for c in cells if results[c.index].status == "not-run"), None
-                )
+                running = next((results[c.index] for c in cells if results[c.index].status == "not-run"), None)
                 if running is not None:
                     running.status = "error"
                     running.error = _limit_error(status)
                     running.outputs = [{"output_type": "error", **running.error, "traceback": []}]
-        return SandboxRun(
-            status, [results[c.index] for c in cells], self.isolation, time.monotonic() - started, detail
-        )
+        return SandboxRun(status, [results[c.index] for c in cells], self.isolation, time.monotonic() - started, detail)
 
 
 def _limit_error(status: str) -> dict[str, Any]:

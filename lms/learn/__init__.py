@@ -52,11 +52,20 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
     # The hot path of the platform: one query for the course and the enrolment, the outline from its cache,
     # one query for the learner's item states; the visit is written only when it is news.
     course = enrolment = db.session.execute(
-        sa.select(Course.id, Course.slug, Course.title, Course.content_hash, Enrolment.id.label("enrolment_id"),
-                  Enrolment.progress, Enrolment.completed_at, Enrolment.last_item_id, Enrolment.last_activity_at)
+        sa.select(
+            Course.id,
+            Course.slug,
+            Course.title,
+            Course.content_hash,
+            Enrolment.id.label("enrolment_id"),
+            Enrolment.progress,
+            Enrolment.completed_at,
+            Enrolment.last_item_id,
+            Enrolment.last_activity_at,
+        )
         .outerjoin(Enrolment, sa.and_(Enrolment.course_id == Course.id, Enrolment.user_id == current_user.id))
         .where(Course.slug == slug, Course.published)
-    ).first()  # fmt: skip
+    ).first()
     if course is None:
         abort(404)
     if enrolment.enrolment_id is None:
@@ -68,9 +77,21 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
     if learning.visit_is_news(enrolment, current.id):
         best_effort_write(lambda: learning.record_visit(db.session, enrolment.enrolment_id, current.id))
     if current.kind == "lesson" and "_flashes" not in session:
-        key = (current_user.id, current_user.name, current_user.role, enrolment.enrolment_id, enrolment.last_activity_at,
-               enrolment.progress, course.content_hash, current.id, str(get_locale()), request.full_path)  # fmt: skip
-        return pagecache.cached_page(key, lambda csrf_token: _render_lesson(course, enrolment, outline, current, csrf_token))
+        key = (
+            current_user.id,
+            current_user.name,
+            current_user.role,
+            enrolment.enrolment_id,
+            enrolment.last_activity_at,
+            enrolment.progress,
+            course.content_hash,
+            current.id,
+            str(get_locale()),
+            request.full_path,
+        )
+        return pagecache.cached_page(
+            key, lambda csrf_token: _render_lesson(course, enrolment, outline, current, csrf_token)
+        )
     return _render_item(course, enrolment, outline, current)
 
 
@@ -82,9 +103,15 @@ def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: 
     progress = learning.item_states(db.session, current_user.id, course.id)
     previous, following = outline.neighbours(current)
     context = {
-        "course": course, "enrolment": enrolment, "outline": outline, "item": current, "progress": progress,
-        "row": progress.get(current.id), "previous": previous, "next": following,
-    }  # fmt: skip
+        "course": course,
+        "enrolment": enrolment,
+        "outline": outline,
+        "item": current,
+        "progress": progress,
+        "row": progress.get(current.id),
+        "previous": previous,
+        "next": following,
+    }
     if current.kind == "lesson":
         body = learning.lesson_body(db.session, current.id, course.content_hash)
         return render_template("learn/lesson.html", body=body, **context, **extra)

@@ -67,8 +67,11 @@ def _own_submission(item: Item, submission_id: int) -> Submission:
 
 
 def _answers_from_form(item: Item) -> dict[str, str]:
-    return {c["grade_id"]: request.form[f"cell-{c['grade_id']}"] for c in exercises.answer_cells(item)
-            if f"cell-{c['grade_id']}" in request.form}  # fmt: skip
+    return {
+        c["grade_id"]: request.form[f"cell-{c['grade_id']}"]
+        for c in exercises.answer_cells(item)
+        if f"cell-{c['grade_id']}" in request.form
+    }
 
 
 def answers_of(notebook: dict) -> dict[str, str]:
@@ -106,18 +109,27 @@ def render_exercise(context: dict) -> str:
     attempts = exercises.submissions_for(db.session, current_user.id, item.id)
     if shown is None:
         shown = db.session.scalar(
-            sa.select(Submission).where(Submission.user_id == current_user.id, Submission.item_id == item.id)
-            .order_by(Submission.id.desc()).limit(1)
-        )  # fmt: skip
+            sa.select(Submission)
+            .where(Submission.user_id == current_user.id, Submission.item_id == item.id)
+            .order_by(Submission.id.desc())
+            .limit(1)
+        )
     answers = exercises.draft_answers(db.session, current_user.id, item)
     viewing_attempt = shown is not None and submission_id is not None
     if viewing_attempt:
         answers.update({k: v for k, v in answers_of(shown.notebook).items() if k in answers})
     manual = exercises.manual_grades(db.session, shown.id) if shown is not None and shown.kind == "grade" else {}
     return render_template(
-        "learn/exercise.html", answers=answers, shown=shown, viewing_attempt=viewing_attempt, attempts=attempts,
-        manual=manual, message=message, **exercise_context(item, shown), **context,
-    )  # fmt: skip
+        "learn/exercise.html",
+        answers=answers,
+        shown=shown,
+        viewing_attempt=viewing_attempt,
+        attempts=attempts,
+        manual=manual,
+        message=message,
+        **exercise_context(item, shown),
+        **context,
+    )
 
 
 @bp.post("/<slug>/items/<item_slug>/draft")
@@ -176,8 +188,15 @@ def submission_status(slug: str, item_slug: str, submission_id: int):  # noqa: A
     submission = _own_submission(item, submission_id)
     if exercises.has_stale(db.session, current_user.id, item.id):
         best_effort_write(lambda: exercises.expire_stale(db.session, current_user.id, item.id))
-    return jsonify(id=submission.id, status=submission.status, score=submission.score, points=submission.points,
-                   max_points=submission.max_points, final=submission.final, error=message(submission.error) or None)
+    return jsonify(
+        id=submission.id,
+        status=submission.status,
+        score=submission.score,
+        points=submission.points,
+        max_points=submission.max_points,
+        final=submission.final,
+        error=message(submission.error) or None,
+    )
 
 
 @bp.post("/<slug>/items/<item_slug>/submissions/<int:submission_id>/retry")
@@ -207,4 +226,6 @@ def download(slug: str, item_slug: str):  # noqa: ANN201
         for asset_path, content in assets:
             archive.writestr(f"{course.slug}/{asset_path}", content)
     buffer.seek(0)
-    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{course.slug}-{path.stem}.zip")
+    return send_file(
+        buffer, mimetype="application/zip", as_attachment=True, download_name=f"{course.slug}-{path.stem}.zip"
+    )

@@ -36,10 +36,13 @@ def index_course(session: orm.Session, course: Course, spec: CourseSpec, items: 
         doc = SearchDoc(course_id=course.id, item_id=item_id, title=title, text=text, length=len(text))
         session.add(doc)
         session.flush()
-        session.execute(sa.insert(SearchTerm), [
-            {"doc_id": doc.id, "term": term, "weight": weight}
-            for term, weight in _weights(title, text, tags).items()
-        ])  # fmt: skip
+        session.execute(
+            sa.insert(SearchTerm),
+            [
+                {"doc_id": doc.id, "term": term, "weight": weight}
+                for term, weight in _weights(title, text, tags).items()
+            ],
+        )
 
 
 def _weights(title: str, text: str, tags: list[str]) -> dict[str, float]:
@@ -102,10 +105,10 @@ def search(
     rows = session.execute(
         base.order_by(matches.c.score.desc(), SearchDoc.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    texts = dict(session.execute(sa.select(SearchDoc.id, SearchDoc.text).where(SearchDoc.id.in_([r.id for r in rows]))).all())
-    hits = [
-        Hit(r.course_id, r.item_id, r.title, float(r.score), snippet(texts.get(r.id, ""), terms)) for r in rows
-    ]
+    texts = dict(
+        session.execute(sa.select(SearchDoc.id, SearchDoc.text).where(SearchDoc.id.in_([r.id for r in rows]))).all()
+    )
+    hits = [Hit(r.course_id, r.item_id, r.title, float(r.score), snippet(texts.get(r.id, ""), terms)) for r in rows]
     return SearchPage(query, terms, hits, total)
 
 

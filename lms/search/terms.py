@@ -1,4 +1,4 @@
-"""Turn Korean and English text into search terms with Kiwi, so `불량` finds `불량률을` and `예측 모델` finds `예측모델`."""
+"""Korean and English text as search terms (Kiwi): `불량` finds `불량률을`, `예측 모델` finds `예측모델`."""
 
 from __future__ import annotations
 

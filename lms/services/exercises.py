@@ -82,9 +82,14 @@ def submit(
 ) -> Submission:
     """Store a notebook to be run or graded (status "queued"); the caller commits, then enqueues it."""
     submission = Submission(
-        user_id=enrolment.user_id, item_id=item.id, course_id=item.course_id, kind=kind, origin=origin,
-        notebook=notebook, status="queued",
-    )  # fmt: skip
+        user_id=enrolment.user_id,
+        item_id=item.id,
+        course_id=item.course_id,
+        kind=kind,
+        origin=origin,
+        notebook=notebook,
+        status="queued",
+    )
     session.add(submission)
     visit(session, enrolment, item)
     session.flush()
@@ -157,19 +162,28 @@ def update_progress(session: orm.Session, submission: Submission) -> None:
         row = ItemProgress(user_id=submission.user_id, item_id=item.id, course_id=item.course_id)
         session.add(row)
     graded = (
-        Submission.user_id == submission.user_id, Submission.item_id == item.id, Submission.kind == "grade",
+        Submission.user_id == submission.user_id,
+        Submission.item_id == item.id,
+        Submission.kind == "grade",
         Submission.status == "done",
-    )  # fmt: skip
-    count, best = session.execute(sa.select(sa.func.count(Submission.id), sa.func.max(Submission.score)).where(*graded)).one()
+    )
+    count, best = session.execute(
+        sa.select(sa.func.count(Submission.id), sa.func.max(Submission.score)).where(*graded)
+    ).one()
     last = session.scalar(sa.select(Submission.score).where(*graded).order_by(Submission.id.desc()).limit(1))
     row.attempts, row.best_score, row.last_score = count, best, last
     row.passed = (row.best_score or 0) >= PASS_SCORE
     row.completed_at = row.completed_at or utcnow()
     row.updated_at = utcnow()
     record(
-        session, submission.user_id, item.course_id, "passed" if (submission.score or 0) >= PASS_SCORE else "failed",
-        item.id, score=submission.score, success=(submission.score or 0) >= PASS_SCORE,
-    )  # fmt: skip
+        session,
+        submission.user_id,
+        item.course_id,
+        "passed" if (submission.score or 0) >= PASS_SCORE else "failed",
+        item.id,
+        score=submission.score,
+        success=(submission.score or 0) >= PASS_SCORE,
+    )
     session.flush()
     enrolment = session.scalar(
         sa.select(Enrolment).where(Enrolment.user_id == submission.user_id, Enrolment.course_id == item.course_id)
@@ -180,10 +194,11 @@ def update_progress(session: orm.Session, submission: Submission) -> None:
 
 def _stale(user_id: int, item_id: int) -> tuple[sa.ColumnElement[bool], ...]:
     return (
-        Submission.user_id == user_id, Submission.item_id == item_id,
+        Submission.user_id == user_id,
+        Submission.item_id == item_id,
         Submission.status.in_(("queued", "running")),
         sa.func.coalesce(Submission.started_at, Submission.created_at) < utcnow() - STALE_AFTER,
-    )  # fmt: skip
+    )
 
 
 def has_stale(session: orm.Session, user_id: int, item_id: int) -> bool:

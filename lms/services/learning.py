@@ -29,10 +29,15 @@ def record(
     """Append one statement to the learning record."""
     session.add(
         LearningRecord(
-            user_id=user_id, course_id=course_id, item_id=item_id, verb=verb, score=score, success=success,
+            user_id=user_id,
+            course_id=course_id,
+            item_id=item_id,
+            verb=verb,
+            score=score,
+            success=success,
             duration_seconds=duration,
         )
-    )  # fmt: skip
+    )
 
 
 def enrolment_for(session: orm.Session, user_id: int, course_id: int) -> Enrolment | None:
@@ -105,11 +110,16 @@ def complete_lesson(session: orm.Session, enrolment: Enrolment, item: Item) -> b
 def questions_of(item: Item) -> list[Question]:
     return [
         Question(
-            id=q["id"], type=q["type"], prompt=q["prompt"], options=[Option(o["text"], o["correct"]) for o in q["options"]],
-            answers=q["answers"], explanation=q["explanation"], points=q["points"],
+            id=q["id"],
+            type=q["type"],
+            prompt=q["prompt"],
+            options=[Option(o["text"], o["correct"]) for o in q["options"]],
+            answers=q["answers"],
+            explanation=q["explanation"],
+            points=q["points"],
         )
         for q in item.data.get("questions", [])
-    ]  # fmt: skip
+    ]
 
 
 def submit_quiz(session: orm.Session, enrolment: Enrolment, item: Item, answers: dict[str, list[str]]) -> QuizAttempt:
@@ -131,9 +141,14 @@ def submit_quiz(session: orm.Session, enrolment: Enrolment, item: Item, answers:
     row.completed_at = row.completed_at or utcnow()
     row.updated_at = utcnow()
     record(
-        session, enrolment.user_id, item.course_id, "passed" if passed else "failed", item.id,
-        score=result.score, success=passed,
-    )  # fmt: skip
+        session,
+        enrolment.user_id,
+        item.course_id,
+        "passed" if passed else "failed",
+        item.id,
+        score=result.score,
+        success=passed,
+    )
     session.flush()
     recompute(session, enrolment)
     visit(session, enrolment, item)
@@ -164,7 +179,11 @@ def standing(session: orm.Session, user_id: int, course: Course) -> CourseStandi
             sa.func.count(ItemProgress.completed_at),
             sa.func.count(sa.case((scored, Item.id))),
             sa.func.sum(sa.case((scored, sa.func.coalesce(item_score, 0.0)))),
-            sa.func.count(sa.case((sa.and_(Item.kind == "exercise", sa.not_(sa.func.coalesce(ItemProgress.passed, False))), Item.id))),
+            sa.func.count(
+                sa.case(
+                    (sa.and_(Item.kind == "exercise", sa.not_(sa.func.coalesce(ItemProgress.passed, False))), Item.id)
+                )
+            ),
         )
         .select_from(Item)
         .outerjoin(ItemProgress, sa.and_(ItemProgress.item_id == Item.id, ItemProgress.user_id == user_id))
@@ -197,9 +216,7 @@ def next_item(session: orm.Session, enrolment: Enrolment) -> Item | None:
     done = sa.select(ItemProgress.item_id).where(
         ItemProgress.user_id == enrolment.user_id, ItemProgress.completed_at.is_not(None)
     )
-    item = session.scalar(
-        active_items(enrolment.course_id).where(Item.required, Item.id.not_in(done)).limit(1)
-    )
+    item = session.scalar(active_items(enrolment.course_id).where(Item.required, Item.id.not_in(done)).limit(1))
     if item is None and enrolment.last_item_id is not None:
         item = session.get(Item, enrolment.last_item_id)
     return item or session.scalar(active_items(enrolment.course_id).limit(1))
@@ -221,7 +238,6 @@ def my_enrolments(session: orm.Session, user_id: int) -> list[Enrolment]:
             sa.select(Enrolment).where(Enrolment.user_id == user_id).order_by(Enrolment.last_activity_at.desc())
         )
     )
-
 
 
 # -- the learning pages' hot path: a course's outline is read once per content version, progress in one query --
@@ -258,7 +274,10 @@ class Outline:
 
     def neighbours(self, item: OutlineItem) -> tuple[OutlineItem | None, OutlineItem | None]:
         index = self.items.index(item)
-        return (self.items[index - 1] if index else None, self.items[index + 1] if index + 1 < len(self.items) else None)
+        return (
+            self.items[index - 1] if index else None,
+            self.items[index + 1] if index + 1 < len(self.items) else None,
+        )
 
 
 _outlines: dict[tuple[int, str], Outline] = {}
@@ -279,7 +298,9 @@ def outline(session: orm.Session, course_id: int, content_hash: str) -> Outline:
     if key in _outlines:
         return _outlines[key]
     modules = session.execute(
-        sa.select(CourseModule.id, CourseModule.title).where(CourseModule.course_id == course_id).order_by(CourseModule.position)
+        sa.select(CourseModule.id, CourseModule.title)
+        .where(CourseModule.course_id == course_id)
+        .order_by(CourseModule.position)
     ).all()
     rows = session.execute(
         sa.select(Item.id, Item.slug, Item.title, Item.kind, Item.minutes, Item.required, Item.module_id, Item.data)

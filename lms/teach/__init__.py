@@ -29,15 +29,25 @@ def index():  # noqa: ANN201
     pending = exercises.pending_manual(db.session)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
     rows = db.session.execute(
-        pending.with_only_columns(Submission.id, Submission.created_at, User.name, User.email, Item.title, Course.title,
-                                  Submission.points, Submission.max_points)  # fmt: skip
+        pending.with_only_columns(
+            Submission.id,
+            Submission.created_at,
+            User.name,
+            User.email,
+            Item.title,
+            Course.title,
+            Submission.points,
+            Submission.max_points,
+        )
         .join(User, User.id == Submission.user_id)
         .join(Item, Item.id == Submission.item_id)
         .join(Course, Course.id == Submission.course_id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return render_template("teach/index.html", rows=rows, total=total, page=page, pages=max(1, math.ceil(total / per_page)))
+    return render_template(
+        "teach/index.html", rows=rows, total=total, page=page, pages=max(1, math.ceil(total / per_page))
+    )
 
 
 @bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
@@ -70,7 +80,9 @@ def grade(submission_id: int):  # noqa: ANN201
             exercises.grade_manually(db.session, submission, current_user.id, grades)
             db.session.commit()
             flash(_("채점을 저장했습니다."), "success")
-            return redirect(url_for("teach.index") if submission.final else url_for("teach.grade", submission_id=submission.id))
+            return redirect(
+                url_for("teach.index") if submission.final else url_for("teach.grade", submission_id=submission.id)
+            )
     learner = db.session.get(User, submission.user_id)
     item = db.session.get(Item, submission.item_id)
     cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
@@ -80,6 +92,12 @@ def grade(submission_id: int):  # noqa: ANN201
         text = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else cell.get("source", "")
         answers[g.grade_id] = render_markdown(text) if cell.get("cell_type") == "markdown" else highlight_python(text)
     return render_template(
-        "teach/grade.html", submission=submission, result=result, manual_items=manual_items, answers=answers,
-        learner=learner, item=item, existing=exercises.manual_grades(db.session, submission.id),
-    )  # fmt: skip
+        "teach/grade.html",
+        submission=submission,
+        result=result,
+        manual_items=manual_items,
+        answers=answers,
+        learner=learner,
+        item=item,
+        existing=exercises.manual_grades(db.session, submission.id),
+    )

@@ -46,10 +46,6 @@ def _nbgrader(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-
-
-
-
 def _errored(cell) -> bool:
     return any(out.get("output_type") == "error" for out in cell.get("outputs", []))
 
@@ -134,9 +130,7 @@ def test_exercise_metadata_follows_nbgrader(path):
             assert cell.cell_type == "code" and meta["locked"]
             assert "### BEGIN HIDDEN TESTS" in cell.source and "### END HIDDEN TESTS" in cell.source
         if cell.cell_type == "code":
-            assert not cell.outputs and cell.execution_count is None, (
-                "source notebooks are stored without outputs"
-            )
+            assert not cell.outputs and cell.execution_count is None, "source notebooks are stored without outputs"
         else:
             for _, line in _outside_fences(cell.source):
                 for match in LINK.finditer(line):
@@ -149,7 +143,9 @@ def test_exercise_metadata_follows_nbgrader(path):
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_source_notebook_passes_its_own_tests(path):
-    nb = execute(nbformat.read(path, as_version=4), COURSE / "exercises")  # raises CellExecutionError on the first failure
+    nb = execute(
+        nbformat.read(path, as_version=4), COURSE / "exercises"
+    )  # raises CellExecutionError on the first failure
     assert not any(_errored(cell) for cell in nb.cells)
 
 

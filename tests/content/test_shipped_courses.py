@@ -61,12 +61,16 @@ def test_first_course_is_a_complete_korean_course():
     assert any(path.endswith(".svg") for path in course.assets)
 
 
-EXERCISES = [
-    (slug, item.path)
-    for slug in SLUGS
-    for item in (load_course(COURSES / slug).course or [None]).items
-    if item.kind == "exercise"
-] if all(load_course(COURSES / s).course for s in SLUGS) else []  # fmt: skip
+EXERCISES = (
+    [
+        (slug, item.path)
+        for slug in SLUGS
+        for item in (load_course(COURSES / slug).course or [None]).items
+        if item.kind == "exercise"
+    ]
+    if all(load_course(COURSES / s).course for s in SLUGS)
+    else []
+)
 
 
 @pytest.fixture(scope="module")

@@ -83,9 +83,7 @@ def browser(live_server: str) -> Iterator[sync_api.Browser]:
     if sync_api is None:
         pytest.skip("the playwright package is not installed (pip install -e '.[test]', or run ./test.sh)")
     if not CHROMIUM.exists():
-        pytest.skip(
-            f"{CHROMIUM} not found: install Debian's chromium package (./test.sh does it) to run e2e tests"
-        )
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package (./test.sh does it) to run e2e tests")
     sync_api.expect.set_options(timeout=10_000)  # generous on a busy CI machine; passing runs don't wait
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -61,9 +61,7 @@ def test_learner_journey_from_registration_to_a_passed_quiz(page: Page) -> None:
     page.get_by_role("search").get_by_role("button", name="검색").click()
     expect(page).to_have_url(re.compile(r"/courses/\?q=%EB%B6%88%EB%9F%89"))
     expect(page.locator(".result-count")).to_contain_text("'불량' 검색 결과")
-    lesson_hit = page.locator(".search-hit").filter(
-        has=page.get_by_role("link", name="불량과 불량률", exact=True)
-    )
+    lesson_hit = page.locator(".search-hit").filter(has=page.get_by_role("link", name="불량과 불량률", exact=True))
     expect(lesson_hit).to_have_count(1)
     expect(lesson_hit.locator(".hit-snippet mark").first).to_contain_text("불량")
     expect(lesson_hit.locator(".hit-snippet")).to_contain_text("낮추려면")

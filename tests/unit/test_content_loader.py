@@ -49,7 +49,10 @@ def test_every_problem_of_a_broken_course_is_reported_with_its_line():
     assert "bad-links/course.yml:4: 'industry' is 'spaceships'; expected one of: " in messages[0]
     assert any(m.startswith("bad-links/course.yml:13: item file not found: lessons/99-missing.md") for m in messages)
     assert "bad-links/lessons/01-intro.md:8: link target not found: ../images/nope.png" in messages
-    assert any(m.startswith("bad-links/quizzes/q.yml:6: question 1: a single-answer question needs exactly one") for m in messages)
+    assert any(
+        m.startswith("bad-links/quizzes/q.yml:6: question 1: a single-answer question needs exactly one")
+        for m in messages
+    )
     assert "bad-links/quizzes/q.yml:4: warning: question 1: no 'explanation' to show after submission" in messages
 
 

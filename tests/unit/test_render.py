@@ -17,7 +17,9 @@ def test_features_render():
     assert '<div class="admonition warning">' in html
     assert html.count("<math") == 2 and 'display="block"' in html and "<mfrac>" in html
     assert 'class="footnote-ref"' in html
-    assert '<input disabled="" type="checkbox" checked' in html or 'checked="" disabled=""' in html or "checkbox" in html
+    assert (
+        '<input disabled="" type="checkbox" checked' in html or 'checked="" disabled=""' in html or "checkbox" in html
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,15 @@ from lms.models import User
 def test_register_logs_in_and_stores_a_hashed_password(actions, session, client):
     response = actions.post(
         "/auth/register",
-        {"name": "김하나", "email": "Hana@Example.com", "password": "s3cret-pass", "confirm": "s3cret-pass",
-         "learner_type": "sme", "organisation": "하나정밀"},
-    )  # fmt: skip
+        {
+            "name": "김하나",
+            "email": "Hana@Example.com",
+            "password": "s3cret-pass",
+            "confirm": "s3cret-pass",
+            "learner_type": "sme",
+            "organisation": "하나정밀",
+        },
+    )
     assert response.status_code == 302
     user = session.scalar(sa.select(User).where(User.email == "hana@example.com"))
     assert user.name == "김하나" and user.learner_type == "sme" and user.organisation.name == "하나정밀"
@@ -27,7 +33,12 @@ def test_register_with_bad_input_shows_messages(actions):
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    for message in ("이름을 입력해 주세요.", "올바른 이메일 주소가 아닙니다.", "비밀번호는 8자 이상이어야 합니다.", "비밀번호가 서로 다릅니다."):
+    for message in (
+        "이름을 입력해 주세요.",
+        "올바른 이메일 주소가 아닙니다.",
+        "비밀번호는 8자 이상이어야 합니다.",
+        "비밀번호가 서로 다릅니다.",
+    ):
         assert message in page
 
 
@@ -35,7 +46,13 @@ def test_register_twice_with_the_same_email(actions):
     actions.user("dup@example.com")
     response = actions.post(
         "/auth/register",
-        {"name": "또", "email": "DUP@example.com", "password": "s3cret-pass", "confirm": "s3cret-pass", "learner_type": "student"},
+        {
+            "name": "또",
+            "email": "DUP@example.com",
+            "password": "s3cret-pass",
+            "confirm": "s3cret-pass",
+            "learner_type": "student",
+        },
     )
     assert response.status_code == 422
     assert "이미 가입된 이메일입니다" in response.get_data(as_text=True)
@@ -55,7 +72,9 @@ def test_login_wrong_password_then_right(actions, client):
 
 def test_remember_me_sets_a_persistent_http_only_cookie(actions, client):
     actions.user("r@example.com")
-    response = actions.post("/auth/login", {"email": "r@example.com", "password": "correct horse battery", "remember": "y"})
+    response = actions.post(
+        "/auth/login", {"email": "r@example.com", "password": "correct horse battery", "remember": "y"}
+    )
     cookies = "\n".join(response.headers.getlist("Set-Cookie"))
     assert "remember_token=" in cookies
     for cookie in response.headers.getlist("Set-Cookie"):

@@ -14,9 +14,17 @@ def test_catalog_shows_cards_with_labels(client):
 
 @pytest.mark.parametrize(
     ("query", "shown"),
-    [("track=foundations", True), ("track=mlops", False), ("industry=manufacturing", True), ("industry=food", False),
-     ("level=beginner", True), ("level=advanced", False), ("audience=student", True), ("audience=other", False)],
-)  # fmt: skip
+    [
+        ("track=foundations", True),
+        ("track=mlops", False),
+        ("industry=manufacturing", True),
+        ("industry=food", False),
+        ("level=beginner", True),
+        ("level=advanced", False),
+        ("audience=student", True),
+        ("audience=other", False),
+    ],
+)
 def test_filters(client, query, shown):
     page = client.get(f"/courses/?{query}").get_data(as_text=True)
     assert ("공장 데이터 기초" in page) is shown
@@ -70,8 +78,20 @@ def test_course_page(client):
     assert "<strong>공장 데이터</strong>" in page  # overview rendered from Markdown
     assert 'src="/courses/factory-basics/files/images/flow.svg"' in page
     assert 'href="/courses/factory-basics/items/01-sensors"' in page  # overview link to a lesson resolved
-    for text in ("1부. 데이터 이해", "2부. 확인", "설비 센서 이해하기", "15분", "확인 퀴즈", "김배움", "스마트제조 컨설턴트",
-                 "코딩 지식은 필요하지 않습니다.", "진도율 80% 이상", "평가 점수 60점 이상", "(선택)", "로그인하고 수강 신청하기"):  # fmt: skip
+    for text in (
+        "1부. 데이터 이해",
+        "2부. 확인",
+        "설비 센서 이해하기",
+        "15분",
+        "확인 퀴즈",
+        "김배움",
+        "스마트제조 컨설턴트",
+        "코딩 지식은 필요하지 않습니다.",
+        "진도율 80% 이상",
+        "평가 점수 60점 이상",
+        "(선택)",
+        "로그인하고 수강 신청하기",
+    ):
         assert text in page, text
 
 
@@ -79,9 +99,23 @@ def test_pagination(app, client, session):
     from lms.models import Course
 
     for n in range(12):
-        session.add(Course(slug=f"extra-{n:02d}", title=f"추가 강좌 {n:02d}", summary="요약", track="mlops", industry="energy",
-                           level="advanced", audience=["startup"], licence="CC BY 4.0", tags=[], instructors=[],
-                           prerequisites=[], completion={}, content_hash="x"))  # fmt: skip
+        session.add(
+            Course(
+                slug=f"extra-{n:02d}",
+                title=f"추가 강좌 {n:02d}",
+                summary="요약",
+                track="mlops",
+                industry="energy",
+                level="advanced",
+                audience=["startup"],
+                licence="CC BY 4.0",
+                tags=[],
+                instructors=[],
+                prerequisites=[],
+                completion={},
+                content_hash="x",
+            )
+        )
     session.commit()
     first = client.get("/courses/?track=mlops").get_data(as_text=True)
     assert "강좌 12개" in first and first.count('class="card course-card"') == 9

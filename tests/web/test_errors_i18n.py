@@ -54,4 +54,6 @@ def test_dates_follow_the_locale(actions, client):
     assert "오전" in korean or "오후" in korean
     actions.post("/lang", {"lang": "en"})
     english = client.get("/me/").get_data(as_text=True)
-    assert "Last activity" in english and any(m in english for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"))
+    assert "Last activity" in english and any(
+        m in english for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    )

@@ -13,8 +13,16 @@ from lms.models import Enrolment, ItemProgress, Submission
 
 COURSE = "/courses/notebook-lab"
 ITEM = f"{COURSE}/items/sales"
-SOURCE = json.loads((Path(__file__).parents[1] / "fixtures/courses/notebook-lab/exercises/sales.ipynb").read_text("utf-8"))
-SECRETS = ['sort_values(ascending=False)', "BEGIN SOLUTION", "HIDDEN TESTS", "result.sum() == df", "매출 합계가 가장 큰 지역에 배정합니다"]
+SOURCE = json.loads(
+    (Path(__file__).parents[1] / "fixtures/courses/notebook-lab/exercises/sales.ipynb").read_text("utf-8")
+)
+SECRETS = [
+    "sort_values(ascending=False)",
+    "BEGIN SOLUTION",
+    "HIDDEN TESTS",
+    "result.sum() == df",
+    "매출 합계가 가장 큰 지역에 배정합니다",
+]
 
 
 def solution(grade_id: str) -> str:
@@ -74,8 +82,11 @@ def test_grading_the_solution(learner, actions, client, session):
 
 
 def test_a_wrong_answer_shows_the_error_but_never_the_hidden_test(learner, actions, client):
-    wrong = {**SOLUTIONS, "total_by_region": "def total_by_region(df):\n    return df.groupby('region')['amount'].sum()",
-             "explain_choice": "서울입니다."}
+    wrong = {
+        **SOLUTIONS,
+        "total_by_region": "def total_by_region(df):\n    return df.groupby('region')['amount'].sum()",
+        "explain_choice": "서울입니다.",
+    }
     page = client.get(submit(actions, wrong)).get_data(as_text=True)
     assert "채점 결과: 3 / 6점" in page  # partly correct: 2 of 3 tests
     assert '<pre class="out out-error">AssertionError' in page and "<strong>0 / 2</strong>" in page
@@ -190,7 +201,10 @@ def test_instructor_grades_the_written_answer(learner, actions, client, session)
     assert "매출 합계가 가장 큰 지역에 배정합니다." in page  # the learner's answer, shown to the instructor
     bad = actions.post(f"/teach/submissions/{submission.id}", {"points-explain_choice": "7"}, follow_redirects=True)
     assert "점수는 0부터 배점 사이의 숫자여야 합니다" in bad.get_data(as_text=True)
-    actions.post(f"/teach/submissions/{submission.id}", {"points-explain_choice": "1", "comment-explain_choice": "근거가 분명합니다."})
+    actions.post(
+        f"/teach/submissions/{submission.id}",
+        {"points-explain_choice": "1", "comment-explain_choice": "근거가 분명합니다."},
+    )
     session.refresh(submission)
     assert submission.final and submission.points == 6.0 and submission.score == 100.0
     assert "채점을 기다리는 제출물이 없습니다." in client.get("/teach/").get_data(as_text=True)
@@ -227,9 +241,11 @@ def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged
     (folder / "exercises").mkdir(parents=True)
     source = Path(__file__).parents[1] / "fixtures/notebooks/nbgrader_ps1_problem1.ipynb"
     shutil.copy(source, folder / "exercises" / "problem1.ipynb")
-    (folder / "exercises" / "jupyter.png").write_bytes(base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-    ))  # fmt: skip
+    (folder / "exercises" / "jupyter.png").write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+        )
+    )
     (folder / "course.yml").write_text(
         "title: nbgrader 예제\nsummary: 문서의 예제 그대로\ntrack: data-analysis\nindustry: cross-industry\n"
         "level: beginner\naudience: [student]\nlicence: CC BY 4.0\n"
@@ -242,6 +258,8 @@ def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged
     result = app.test_cli_runner().invoke(args=["grade", "nbgrader-ps1", "problem1", str(source), "--json"])
     assert result.exit_code == 0, result.output
     grades = {g["grade_id"]: g for g in json.loads(result.output)["grades"]}
-    assert all(grades[t]["status"] == "passed" for t in ("correct_squares", "squares_invalid_input",
-                                                          "correct_sum_of_squares", "sum_of_squares_uses_squares"))
+    assert all(
+        grades[t]["status"] == "passed"
+        for t in ("correct_squares", "squares_invalid_input", "correct_sum_of_squares", "sum_of_squares_uses_squares")
+    )
     assert grades["sum_of_squares_equation"]["status"] == "manual"  # written answers wait for an instructor

@@ -34,15 +34,21 @@ def test_import_is_incremental_and_keeps_item_identity(session, tmp_path):
     session.flush()
 
     lesson = root / "copy-course" / "lessons" / "02-defects.md"
-    lesson.write_text(lesson.read_text(encoding="utf-8").replace("불량률을 낮추려면", "불량률을 줄이려면"), encoding="utf-8")
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8").replace("불량률을 낮추려면", "불량률을 줄이려면"), encoding="utf-8"
+    )
     manifest = root / "copy-course" / "course.yml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("      - lessons/03-models.md\n", ""), encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("      - lessons/03-models.md\n", ""), encoding="utf-8"
+    )
     second = import_courses(session, root)
     assert second.imported == ["copy-course"]
     items = {i.slug: i for i in session.scalars(sa.select(Item).where(Item.course_id == course.id))}
     assert items["02-defects"].id == ids["02-defects"] and "줄이려면" in items["02-defects"].body_html
     assert items["03-models"].active is False  # retired, records kept
-    assert session.scalar(sa.select(sa.func.count(ItemProgress.id)).where(ItemProgress.item_id == ids["02-defects"])) == 1
+    assert (
+        session.scalar(sa.select(sa.func.count(ItemProgress.id)).where(ItemProgress.item_id == ids["02-defects"])) == 1
+    )
     titles = set(session.scalars(sa.select(SearchDoc.title).where(SearchDoc.course_id == course.id)))
     assert "예측 모델 맛보기" not in titles and "불량과 불량률" in titles
 
@@ -54,7 +60,9 @@ def test_a_course_that_breaks_later_keeps_its_previous_version(session, tmp_path
     (root / "will-break" / "quizzes" / "check.yml").write_text("title: [unclosed\n", encoding="utf-8")
     report = import_courses(session, root)
     assert report.failed == ["will-break"]
-    assert [str(p) for p in report.errors] == ["will-break/quizzes/check.yml:2: YAML: expected ',' or ']', but got '<stream end>'"] or report.errors[0].file == "will-break/quizzes/check.yml"
+    assert [str(p) for p in report.errors] == [
+        "will-break/quizzes/check.yml:2: YAML: expected ',' or ']', but got '<stream end>'"
+    ] or report.errors[0].file == "will-break/quizzes/check.yml"
     course = session.scalar(sa.select(Course).where(Course.slug == "will-break"))
     assert session.scalar(sa.select(sa.func.count(Item.id)).where(Item.course_id == course.id, Item.active)) == 5
     assert session.scalar(sa.select(sa.func.count(CourseAsset.id)).where(CourseAsset.course_id == course.id)) == 2

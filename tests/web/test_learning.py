@@ -45,7 +45,10 @@ def test_course_files_are_served(actions, client):
     assert data.data.startswith(b"timestamp,machine")
     assert client.get(f"{COURSE}/files/course.yml").status_code == 404
     assert client.get(f"{COURSE}/files/../../secret_key").status_code == 404
-    assert client.get(f"{COURSE}/files/images/flow.svg", headers={"If-None-Match": image.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(f"{COURSE}/files/images/flow.svg", headers={"If-None-Match": image.headers["ETag"]}).status_code
+        == 304
+    )
 
 
 def test_mark_complete_is_idempotent_and_moves_progress(actions, client, session):
@@ -114,7 +117,9 @@ def test_empty_quiz_submission_is_refused_with_a_message(actions, client, sessio
     user = enrol(actions)
     response = actions.post(f"{COURSE}/items/check/quiz", {})
     assert response.status_code == 302
-    assert "답을 하나 이상 선택하거나 입력한 뒤 제출해 주세요." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "답을 하나 이상 선택하거나 입력한 뒤 제출해 주세요." in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     assert session.scalar(sa.select(sa.func.count(QuizAttempt.id)).where(QuizAttempt.user_id == user.id)) == 0
 
 

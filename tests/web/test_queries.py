@@ -38,7 +38,12 @@ def _course_with_lessons(tmp_path, session, n: int, slug: str) -> None:
         (folder / "lessons" / f"x{i:03d}.md").write_text(body.format(i=i), encoding="utf-8")
         items.append(f"      - lessons/x{i:03d}.md\n")
     manifest = folder / "course.yml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("      - lessons/02-defects.md\n", "      - lessons/02-defects.md\n" + "".join(items)), encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "      - lessons/02-defects.md\n", "      - lessons/02-defects.md\n" + "".join(items)
+        ),
+        encoding="utf-8",
+    )
     report = import_courses(session, tmp_path)
     assert slug in report.imported, [str(p) for p in report.problems]
     session.commit()
@@ -49,8 +54,13 @@ def _queries_for(app, actions, client, slug: str) -> dict[str, int]:
     for item in ("01-sensors", "x000"):
         actions.post(f"/courses/{slug}/items/{item}/complete")
     counts = {}
-    for name, path in {"lesson": f"/courses/{slug}/items/02-defects", "quiz": f"/courses/{slug}/items/check",
-                       "course": f"/courses/{slug}", "dashboard": "/me/", "catalog": "/courses/"}.items():  # fmt: skip
+    for name, path in {
+        "lesson": f"/courses/{slug}/items/02-defects",
+        "quiz": f"/courses/{slug}/items/check",
+        "course": f"/courses/{slug}",
+        "dashboard": "/me/",
+        "catalog": "/courses/",
+    }.items():
         with count_queries(app) as statements:
             assert client.get(path).status_code == 200
         counts[name] = len(statements)

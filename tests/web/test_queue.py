@@ -25,7 +25,9 @@ def _app_with_submission(tmp_path: Path, **config: object):
         item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == "sales"))
         enrolment = learning.enrol(db.session, user.id, course)
         notebook = exercises.notebook_with_answers(item, SOLUTIONS)
-        ids = [exercises.submit(db.session, enrolment, item, notebook, kind="grade", origin="browser").id for _ in range(2)]
+        ids = [
+            exercises.submit(db.session, enrolment, item, notebook, kind="grade", origin="browser").id for _ in range(2)
+        ]
         db.session.commit()
     return app, ids
 

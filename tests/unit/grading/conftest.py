@@ -32,6 +32,4 @@ def pool() -> Iterator[SandboxPool]:
 @pytest.fixture(scope="session")
 def tight() -> Limits:
     """Small limits so that hostile notebooks are stopped quickly."""
-    return Limits(
-        wall_s=6, cpu_s=4, memory_mb=256, nproc=32, nofile=64, fsize_mb=4, disk_mb=32, output_kb=256
-    )
+    return Limits(wall_s=6, cpu_s=4, memory_mb=256, nproc=32, nofile=64, fsize_mb=4, disk_mb=32, output_kb=256)

@@ -65,8 +65,7 @@ def test_partly_correct_answer(sales: tuple, pool: SandboxPool) -> None:
         source,
         {
             "total_by_region": 'def total_by_region(df):\n    return df.groupby("region")["amount"].sum()\n',
-            "monthly_mean": "def monthly_mean(df):\n"
-            '    return df.groupby(df["date"].dt.month)["amount"].mean()',
+            "monthly_mean": 'def monthly_mean(df):\n    return df.groupby(df["date"].dt.month)["amount"].mean()',
             "explain_choice": "서울에 배정합니다.",
         },
     )

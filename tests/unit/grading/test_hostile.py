@@ -57,9 +57,7 @@ def sandbox_processes(marker: str) -> list[int]:
         "import threading\nthreading.Event().wait()",
     ],
 )
-def test_endless_runs_time_out(
-    code: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
-) -> None:
+def test_endless_runs_time_out(code: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
     result = grade(source, CORRECT + code, pool, tight)
     assert result.status == "timeout" and result.message_code == "grading.timeout"
     assert_no_points(result)
@@ -164,9 +162,7 @@ def test_hidden_tests_stay_hidden(source: nbformat.NotebookNode, pool: SandboxPo
         "ename": "AssertionError",
         "evalue": "HIDDEN-SECRET-7731",
     }
-    assert "add(-5, 5)" not in json.dumps(
-        result.to_dict()
-    )  # the instructor's message, never the test's source
+    assert "add(-5, 5)" not in json.dumps(result.to_dict())  # the instructor's message, never the test's source
 
 
 def test_killing_the_parent_fails(source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
@@ -186,9 +182,7 @@ def test_interpreter_crash(source: nbformat.NotebookNode, pool: SandboxPool, tig
     assert_no_points(result)
 
 
-def test_daemon_does_not_outlive_the_run(
-    source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
-) -> None:
+def test_daemon_does_not_outlive_the_run(source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
     marker = "baeum-daemon-marker-5521"
     code = CORRECT + (
         "import subprocess, sys, os\n"
@@ -227,9 +221,7 @@ def test_daemon_does_not_outlive_the_run(
         "        except RuntimeError:\n            pass\nthreading.Thread(target=spy, daemon=True).start()",
     ],
 )
-def test_tampering_earns_nothing(
-    tamper: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
-) -> None:
+def test_tampering_earns_nothing(tamper: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
     result = grade(source, "def add(a, b):\n    return 3\n" + tamper, pool, tight)
     # The visible test happens to pass (add(1, 2) == 3) but the hidden one does not: at most 0 for it.
     grades = result.by_grade_id()
@@ -258,7 +250,4 @@ def test_shadowed_exception_names_do_not_change_a_test(
     answer = "def add(a, b):\n    if isinstance(b, str):\n        raise ValueError('no')\n    return a + b\n"
     grades = grade(source, answer + tamper, pool, tight).by_grade_id()
     assert grades["test_add"].status == "passed"
-    assert (
-        grades["test_add_types"].status == "failed"
-        and grades["test_add_types"].error["ename"] == "ValueError"
-    )
+    assert grades["test_add_types"].status == "failed" and grades["test_add_types"].error["ename"] == "ValueError"

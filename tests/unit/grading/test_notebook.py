@@ -31,8 +31,7 @@ def secret_notebook() -> nbformat.NotebookNode:
         cells=[
             new_markdown_cell("Intro", metadata=meta("intro", locked=True)),
             new_code_cell(
-                "def f(x):\n    ### BEGIN SOLUTION\n    return x * 42  # SECRET-A\n    ### END SOLUTION\n\n"
-                "f(1)",
+                "def f(x):\n    ### BEGIN SOLUTION\n    return x * 42  # SECRET-A\n    ### END SOLUTION\n\nf(1)",
                 metadata=meta("f", solution=True),
             ),
             new_code_cell("x = 1  # SECRET-B", metadata=meta("whole", solution=True)),
@@ -45,15 +44,9 @@ def secret_notebook() -> nbformat.NotebookNode:
                 "Explain.\n### BEGIN SOLUTION\nBecause SECRET-D.\n### END SOLUTION",
                 metadata=meta("md", solution=True, grade=True, points=1),
             ),
-            new_markdown_cell(
-                "SECRET-E whole answer", metadata=meta("md2", solution=True, grade=True, points=1)
-            ),
-            new_raw_cell(
-                "raw\n### BEGIN SOLUTION\nSECRET-F\n### END SOLUTION", metadata=meta("raw", solution=True)
-            ),
-            new_code_cell(
-                "y = 2\n    ### BEGIN SOLUTION\ny = 'SECRET-G'", metadata=meta("open", solution=True)
-            ),
+            new_markdown_cell("SECRET-E whole answer", metadata=meta("md2", solution=True, grade=True, points=1)),
+            new_raw_cell("raw\n### BEGIN SOLUTION\nSECRET-F\n### END SOLUTION", metadata=meta("raw", solution=True)),
+            new_code_cell("y = 2\n    ### BEGIN SOLUTION\ny = 'SECRET-G'", metadata=meta("open", solution=True)),
         ]
     )
 
@@ -109,8 +102,7 @@ def test_validation_messages(notebooks: Path) -> None:
     assert messages == [
         "ex/invalid.ipynb: cell 1: '### BEGIN SOLUTION' without its '### END SOLUTION' (solution region)",
         "ex/invalid.ipynb: cell 2: duplicate grade_id 'f' (also used by cell 1)",
-        "ex/invalid.ipynb: cell 3: hidden tests outside a graded test cell "
-        "(they would not be removed safely)",
+        "ex/invalid.ipynb: cell 3: hidden tests outside a graded test cell (they would not be removed safely)",
         "ex/invalid.ipynb: cell 4: missing grade_id on a graded cell",
         "ex/invalid.ipynb: cell 5: points on a cell that is not graded (3); set grade to true or remove them",
         "ex/invalid.ipynb: cell 6: '### BEGIN SOLUTION' in a cell that is not a solution cell "
