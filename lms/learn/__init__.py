@@ -49,8 +49,8 @@ def resume(slug: str):  # noqa: ANN201
 @bp.get("/<slug>/items/<item_slug>")
 @login_required
 def item(slug: str, item_slug: str):  # noqa: ANN201
-    # The hot path of the platform: one query for the course and the enrolment, the outline from its cache,
-    # one query for the learner's item states; the visit is written only when it is news.
+    # The platform's hot path: one query for the course and the enrolment, the outline from its cache, a lesson
+    # page from the page cache while nothing it shows has changed; the visit is written only when it is news.
     course = enrolment = db.session.execute(
         sa.select(
             Course.id,
@@ -90,13 +90,9 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
             request.full_path,
         )
         return pagecache.cached_page(
-            key, lambda csrf_token: _render_lesson(course, enrolment, outline, current, csrf_token)
+            key, lambda csrf_token: _render_item(course, enrolment, outline, current, csrf_token=csrf_token)
         )
     return _render_item(course, enrolment, outline, current)
-
-
-def _render_lesson(course, enrolment, outline, current, csrf_token) -> str:  # noqa: ANN001
-    return _render_item(course, enrolment, outline, current, csrf_token=csrf_token)
 
 
 def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: ANN001
