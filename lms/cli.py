@@ -78,11 +78,11 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="password")
     try:
-        create_user(db.session, name=name, email=email, password=password, role=Role.ADMIN)
+        user = create_user(db.session, name=name, email=email, password=password, role=Role.ADMIN)
     except EmailTaken:
         raise click.ClickException(f"an account with {email} exists already") from None
     db.session.commit()
-    click.echo(f"admin {email} created")
+    click.echo(f"admin {user.email} created")
 
 
 @click.command("grade")
