@@ -8,6 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 
 
+def instance_path(env: dict[str, str] | None = None) -> str:
+    """Where the SQLite file, the secret key and other per-installation files live (BAEUM_INSTANCE_PATH)."""
+    env = os.environ if env is None else env
+    return env.get("BAEUM_INSTANCE_PATH") or str(ROOT / "instance")
+
+
 class Config:
     """Defaults for the embedded setup: SQLite in the instance folder, in-process workers, memory rate limits."""
 

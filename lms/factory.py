@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, has_request_context, request
 
-from config import ROOT, Config
+from config import ROOT, Config, instance_path
 
 from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
 from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
@@ -21,7 +21,7 @@ from .web import register_template_helpers
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance_path(),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

@@ -568,7 +568,13 @@ class SandboxPool:
         if sandbox.proc.poll() is not None:  # died while idle (e.g. killed by an operator): take a fresh one
             sandbox.destroy()
             sandbox = _Sandbox(self, self._take_uid())
-        sandbox.wait_ready(self.startup_timeout)
+        try:
+            sandbox.wait_ready(self.startup_timeout)
+        except SandboxError as exc:
+            # It died before running anything of the learner's (seen under heavy load): one fresh try, logged.
+            log.warning("a sandbox failed to start, starting another: %s", exc)
+            sandbox = _Sandbox(self, self._take_uid())
+            sandbox.wait_ready(self.startup_timeout)
         return sandbox
 
     def close(self) -> None:
