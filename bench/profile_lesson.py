@@ -54,6 +54,7 @@ def main() -> int:
             BAEUM_AUTO_SETUP="1",
             BAEUM_DEMO_ACCOUNTS="1",
             SECRET_KEY="profile-secret",
+            BAEUM_INSTANCE_PATH=str(work / "instance"),
         )
         os.environ.pop("REDIS_URL", None)
         return run(args, work)
@@ -63,21 +64,11 @@ def main() -> int:
 
 def run(args: argparse.Namespace, work: Path) -> int:
     import sqlalchemy as sa
-    from flask import Flask
 
     import lms.factory
     from lms.extensions import db
 
-    class _ProfileFlask(Flask):
-        def __init__(self, *a, **kw):  # noqa: ANN002, ANN003
-            kw["instance_path"] = str(work / "instance")
-            super().__init__(*a, **kw)
-
-    lms.Flask = _ProfileFlask
-    try:
-        app = lms.factory.create_app()
-    finally:
-        lms.Flask = Flask
+    app = lms.factory.create_app()
 
     @app.get("/bench-hello")
     def bench_hello() -> str:
