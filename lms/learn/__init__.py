@@ -80,6 +80,7 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
         key = (
             current_user.id,
             current_user.name,
+            current_user.email,
             current_user.role,
             enrolment.enrolment_id,
             enrolment.last_activity_at,

@@ -1,6 +1,6 @@
 """Rendered lesson pages per learner, reused until something the page shows changes.
 
-Everything a lesson page shows is fixed by the key: the learner (and the name and role in the header), the
+Everything a lesson page shows is fixed by the key: the learner (and their name, e-mail and role in the header), the
 course's content version, the item, the language, the URL, and the enrolment's state. Every change to a
 learner's progress in a course (a completion, a quiz, time on task, a visit) moves the enrolment's
 `last_activity_at`, so a changed page never matches an old key. The CSRF token is the one part that differs per
