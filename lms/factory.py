@@ -83,7 +83,8 @@ def _configure_sqlite(app: Flask) -> None:
     def _on_begin(connection: sa.Connection) -> None:
         # A transaction that reads and then writes fails at once ("database is locked") when another connection
         # committed in between, whatever busy_timeout says. So requests that change things (POST...), jobs and
-        # commands take the write lock up front (IMMEDIATE) and queue on busy_timeout; page views (GET) read
-        # without blocking anyone under WAL, and their few writes (a visit) are best-effort.
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        # commands take the write lock up front (BEGIN IMMEDIATE) and queue on busy_timeout. Page views (GET) open
+        # no transaction at all: each read sees committed data, and their rare best-effort write is a single
+        # statement that commits by itself, waiting its turn like any writer.
+        if not (has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

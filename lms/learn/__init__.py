@@ -46,26 +46,30 @@ def resume(slug: str):  # noqa: ANN201
     return redirect(url_for("learn.item", slug=slug, item_slug=item.slug))
 
 
+# Built once: the statement runs on every learning page.
+_COURSE_AND_ENROLMENT = (
+    sa.select(
+        Course.id,
+        Course.slug,
+        Course.title,
+        Course.content_hash,
+        Enrolment.id.label("enrolment_id"),
+        Enrolment.progress,
+        Enrolment.completed_at,
+        Enrolment.last_item_id,
+        Enrolment.last_activity_at,
+    )
+    .outerjoin(Enrolment, sa.and_(Enrolment.course_id == Course.id, Enrolment.user_id == sa.bindparam("user_id")))
+    .where(Course.slug == sa.bindparam("slug"), Course.published)
+)
+
+
 @bp.get("/<slug>/items/<item_slug>")
 @login_required
 def item(slug: str, item_slug: str):  # noqa: ANN201
     # The platform's hot path: one query for the course and the enrolment, the outline from its cache, a lesson
     # page from the page cache while nothing it shows has changed; the visit is written only when it is news.
-    course = enrolment = db.session.execute(
-        sa.select(
-            Course.id,
-            Course.slug,
-            Course.title,
-            Course.content_hash,
-            Enrolment.id.label("enrolment_id"),
-            Enrolment.progress,
-            Enrolment.completed_at,
-            Enrolment.last_item_id,
-            Enrolment.last_activity_at,
-        )
-        .outerjoin(Enrolment, sa.and_(Enrolment.course_id == Course.id, Enrolment.user_id == current_user.id))
-        .where(Course.slug == slug, Course.published)
-    ).first()
+    course = enrolment = db.session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": current_user.id}).first()
     if course is None:
         abort(404)
     if enrolment.enrolment_id is None:
@@ -76,12 +80,13 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
         abort(404)
     if learning.visit_is_news(enrolment, current.id):
         best_effort_write(lambda: learning.record_visit(db.session, enrolment.enrolment_id, current.id))
-    if current.kind == "lesson" and "_flashes" not in session:
+    if current.kind == "lesson" and "_flashes" not in session and "csrf_token" in session:
         key = (
             current_user.id,
             current_user.name,
             current_user.email,
             current_user.role,
+            session["csrf_token"],
             enrolment.enrolment_id,
             enrolment.last_activity_at,
             enrolment.progress,
@@ -90,9 +95,7 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
             str(get_locale()),
             request.full_path,
         )
-        return pagecache.cached_page(
-            key, lambda csrf_token: _render_item(course, enrolment, outline, current, csrf_token=csrf_token)
-        )
+        return pagecache.cached_page(key, lambda: _render_item(course, enrolment, outline, current))
     return _render_item(course, enrolment, outline, current)
 
 

@@ -124,8 +124,10 @@ class Identity(SignedIn):
     active: bool
 
 
+# Built once: the statement runs on every request of a signed-in user.
+_IDENTITY = sa.select(User.id, User.name, User.email, User.role, User.active).where(User.id == sa.bindparam("user_id"))
+
+
 def identity(session: orm.Session, user_id: int) -> Identity | None:
-    row = session.execute(
-        sa.select(User.id, User.name, User.email, User.role, User.active).where(User.id == user_id)
-    ).first()
+    row = session.execute(_IDENTITY, {"user_id": user_id}).first()
     return Identity(*row) if row is not None else None

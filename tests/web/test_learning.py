@@ -164,3 +164,16 @@ def test_outline_shows_item_states(actions, client):
     outline = page.split('class="learn-outline"')[1].split("</nav>")[0]
     states = re.findall(r'class="state state-(\w+)"', outline)
     assert states[:2] == ["done", "todo"]
+
+
+def test_cached_lesson_pages_are_never_shown_to_another_learner(actions, client):
+    enrol(actions, "first@example.com")
+    first = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert 'title="first@example.com"' in first
+    actions.logout()
+    actions.login_as("learner", "second@example.com")
+    actions.post(f"{COURSE}/enrol")
+    second = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert 'title="second@example.com"' in second and "first@example.com" not in second
+    token = re.search(r'data-csrf="([^"]+)"', second).group(1)
+    assert actions.post(f"{COURSE}/items/02-defects/time", {"seconds": "5", "csrf_token": token}).status_code == 200
