@@ -13,8 +13,8 @@ from sqlalchemy import orm
 
 from ..grading.grader import GradeResult, NotebookRun
 from ..grading.notebook import NotebookFormatError, grade_id, is_solution, merge_submission, read_notebook
-from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ItemProgress, ManualGrade, Submission, utcnow
-from .learning import recompute, record, visit
+from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, Submission, utcnow
+from .learning import enrolment_for, progress_row, recompute, record, visit
 
 PASS_SCORE = 60
 MAX_ANSWER_CHARS = 100_000
@@ -155,12 +155,7 @@ def _percent(points: float, max_points: float) -> float:
 def update_progress(session: orm.Session, submission: Submission) -> None:
     """Derive the item's summary from all graded submissions, then the enrolment's progress."""
     item = session.get(Item, submission.item_id)
-    row = session.scalar(
-        sa.select(ItemProgress).where(ItemProgress.user_id == submission.user_id, ItemProgress.item_id == item.id)
-    )
-    if row is None:
-        row = ItemProgress(user_id=submission.user_id, item_id=item.id, course_id=item.course_id)
-        session.add(row)
+    row = progress_row(session, submission.user_id, item)
     graded = (
         Submission.user_id == submission.user_id,
         Submission.item_id == item.id,
@@ -185,9 +180,7 @@ def update_progress(session: orm.Session, submission: Submission) -> None:
         success=(submission.score or 0) >= PASS_SCORE,
     )
     session.flush()
-    enrolment = session.scalar(
-        sa.select(Enrolment).where(Enrolment.user_id == submission.user_id, Enrolment.course_id == item.course_id)
-    )
+    enrolment = enrolment_for(session, submission.user_id, item.course_id)
     if enrolment is not None:
         recompute(session, enrolment)
 

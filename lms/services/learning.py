@@ -66,7 +66,8 @@ def progress_by_item(session: orm.Session, user_id: int, course_id: int) -> dict
     return {row.item_id: row for row in rows}
 
 
-def _progress_row(session: orm.Session, user_id: int, item: Item) -> ItemProgress:
+def progress_row(session: orm.Session, user_id: int, item: Item) -> ItemProgress:
+    """The learner's summary row for an item, created when missing."""
     row = session.scalar(
         sa.select(ItemProgress).where(ItemProgress.user_id == user_id, ItemProgress.item_id == item.id)
     )
@@ -86,7 +87,7 @@ def add_time(session: orm.Session, enrolment: Enrolment, item: Item, seconds: in
     """Add time spent on an item (a report from the page, capped); returns the seconds counted."""
     seconds = max(0, min(int(seconds), MAX_SECONDS_PER_REPORT))
     if seconds:
-        row = _progress_row(session, enrolment.user_id, item)
+        row = progress_row(session, enrolment.user_id, item)
         row.seconds = (row.seconds or 0) + seconds
         row.updated_at = utcnow()
         record(session, enrolment.user_id, item.course_id, "experienced", item.id, duration=seconds)
@@ -96,7 +97,7 @@ def add_time(session: orm.Session, enrolment: Enrolment, item: Item, seconds: in
 
 def complete_lesson(session: orm.Session, enrolment: Enrolment, item: Item) -> bool:
     """Mark a lesson complete (idempotent); returns True the first time."""
-    row = _progress_row(session, enrolment.user_id, item)
+    row = progress_row(session, enrolment.user_id, item)
     first = row.completed_at is None
     if first:
         row.completed_at = row.updated_at = utcnow()
@@ -133,7 +134,7 @@ def submit_quiz(session: orm.Session, enrolment: Enrolment, item: Item, answers:
     )
     session.add(attempt)
     passed = result.score >= item.data.get("pass_score", 60)
-    row = _progress_row(session, enrolment.user_id, item)
+    row = progress_row(session, enrolment.user_id, item)
     row.attempts = (row.attempts or 0) + 1
     row.last_score = result.score
     row.best_score = max(row.best_score or 0.0, result.score)
