@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import hashlib
 import json
 import logging
 import os
@@ -676,9 +677,10 @@ def _limit_error(status: str) -> dict[str, Any]:
 
 
 def _matplotlib_cache(python: str) -> str | None:
-    """Build matplotlib's font cache once per host and Python, so sandboxes do not rebuild it at start."""
-    key = f"{os.path.realpath(python)}".encode()
-    digest = __import__("hashlib").sha256(key).hexdigest()[:12]
+    """Build matplotlib's font cache once per host, Python and set of installed fonts, so sandboxes do not rebuild it
+    at start (and a font installed later, such as a Hangul one, is picked up instead of hidden by an old cache)."""
+    key = "\n".join([os.path.realpath(python), *_font_files()]).encode()
+    digest = hashlib.sha256(key).hexdigest()[:12]
     path = os.path.join(tempfile.gettempdir(), f"baeum-mplcache-{os.geteuid()}-{digest}")
     if os.path.isdir(path) and any(n.startswith("fontlist") for n in os.listdir(path)):
         return path
@@ -697,6 +699,15 @@ def _matplotlib_cache(python: str) -> str | None:
     for name in os.listdir(path):
         os.chmod(os.path.join(path, name), 0o644)
     return path if any(n.startswith("fontlist") for n in os.listdir(path)) else None
+
+
+def _font_files() -> list[str]:
+    """The font files matplotlib would find on this host, as sorted paths."""
+    found = []
+    for root in ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.local/share/fonts")):
+        for folder, _dirs, names in os.walk(root):
+            found.extend(os.path.join(folder, n) for n in names if n.lower().endswith((".ttf", ".otf", ".ttc", ".afm")))
+    return sorted(found)
 
 
 # --- data files and the default pool
