@@ -21,6 +21,13 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 
 
+@limiter.request_filter
+def _not_rate_limited() -> bool:
+    """Only the sign-in and registration forms (the auth blueprint) have limits: the limiter skips every other
+    request instead of resolving, on each page view, that it has none."""
+    return request.blueprint != "auth"
+
+
 def select_locale() -> str:
     """The language the visitor chose; Korean unless they chose otherwise."""
     chosen = session.get("lang") or request.cookies.get("lang")

@@ -6,14 +6,14 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..catalog import course_or_404
 from ..content.quiz import QuizResult
-from ..extensions import db
+from ..extensions import db, select_locale
 from ..models import Course, CourseAsset, Enrolment, Item
+from ..prepared import PreparedRead
 from ..services import learning
 from ..web import best_effort_write
 from . import exercise, pagecache
@@ -46,8 +46,8 @@ def resume(slug: str):  # noqa: ANN201
     return redirect(url_for("learn.item", slug=slug, item_slug=item.slug))
 
 
-# Built once: the statement runs on every learning page.
-_COURSE_AND_ENROLMENT = (
+# Built once: the statement runs on every lesson page.
+_COURSE_AND_ENROLMENT = PreparedRead(
     sa.select(
         Course.id,
         Course.slug,
@@ -69,7 +69,8 @@ _COURSE_AND_ENROLMENT = (
 def item(slug: str, item_slug: str):  # noqa: ANN201
     # The platform's hot path: one query for the course and the enrolment, the outline from its cache, a lesson
     # page from the page cache while nothing it shows has changed; the visit is written only when it is news.
-    course = enrolment = db.session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": current_user.id}).first()
+    user = current_user._get_current_object()
+    course = enrolment = _COURSE_AND_ENROLMENT.first(db.session, slug=slug, user_id=user.id)
     if course is None:
         abort(404)
     if enrolment.enrolment_id is None:
@@ -82,17 +83,17 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
         best_effort_write(lambda: learning.record_visit(db.session, enrolment.enrolment_id, current.id))
     if current.kind == "lesson" and "_flashes" not in session and "csrf_token" in session:
         key = (
-            current_user.id,
-            current_user.name,
-            current_user.email,
-            current_user.role,
+            user.id,
+            user.name,
+            user.email,
+            user.role,
             session["csrf_token"],
             enrolment.enrolment_id,
             enrolment.last_activity_at,
             enrolment.progress,
             course.content_hash,
             current.id,
-            str(get_locale()),
+            select_locale(),
             request.full_path,
         )
         return pagecache.cached_page(key, lambda: _render_item(course, enrolment, outline, current))

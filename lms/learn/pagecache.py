@@ -15,18 +15,18 @@ from collections.abc import Callable, Hashable
 
 LIMIT = 1000
 
-_pages: OrderedDict[Hashable, str] = OrderedDict()
+_pages: OrderedDict[Hashable, bytes] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached_page(key: Hashable, render: Callable[[], str]) -> str:
-    """The page for `key`, made by `render()` when it is not cached."""
+def cached_page(key: Hashable, render: Callable[[], str]) -> bytes:
+    """The page for `key` as UTF-8, made by `render()` when it is not cached (kept encoded: sent as it is)."""
     with _lock:
         page = _pages.get(key)
         if page is not None:
             _pages.move_to_end(key)
             return page
-    page = render()
+    page = render().encode()
     with _lock:
         _pages[key] = page
         while len(_pages) > LIMIT:

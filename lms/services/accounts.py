@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import orm
 
 from ..models import LearnerType, Organisation, Role, SignedIn, User, utcnow
+from ..prepared import PreparedRead
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a login takes as long either way.
@@ -125,9 +126,11 @@ class Identity(SignedIn):
 
 
 # Built once: the statement runs on every request of a signed-in user.
-_IDENTITY = sa.select(User.id, User.name, User.email, User.role, User.active).where(User.id == sa.bindparam("user_id"))
+_IDENTITY = PreparedRead(
+    sa.select(User.id, User.name, User.email, User.role, User.active).where(User.id == sa.bindparam("user_id"))
+)
 
 
 def identity(session: orm.Session, user_id: int) -> Identity | None:
-    row = session.execute(_IDENTITY, {"user_id": user_id}).first()
+    row = _IDENTITY.first(session, user_id=user_id)
     return Identity(*row) if row is not None else None
