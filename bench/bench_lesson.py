@@ -495,8 +495,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    p.add_argument("--rounds", type=int, default=5, help="rounds; each measures every route once, in turns")
-    p.add_argument("--duration", type=float, default=4.0, help="seconds measured per route and round")
+    p.add_argument("--rounds", type=int, default=8, help="rounds; each measures every route once, in turns")
+    p.add_argument("--duration", type=float, default=3.0, help="seconds measured per route and round")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per route, not measured")
     p.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections of the load generator")
     p.add_argument(
@@ -641,7 +641,10 @@ def report(args: argparse.Namespace, results: list[Result], server_errors: list[
             f" ms/req  {rows[0].path}"
         )
     print(f"ratio lesson/hello throughput, per round: {', '.join(f'{x:.1%}' for x in ratios)}")
-    print(f"ratio lesson/hello throughput (median of the rounds): {ratio:.3f} ({ratio:.1%})")
+    medians = {name: median([r.rps for r in rows]) for name, rows in by_route.items()}
+    if medians["hello"]:
+        print(f"ratio of the median throughputs lesson/hello: {medians['lesson'] / medians['hello']:.1%}")
+    print(f"ratio lesson/hello throughput (median of the rounds' ratios): {ratio:.3f} ({ratio:.1%})")
     cpu = median([r.server_cpu_ms for r in by_route["lesson"]])
     if cpu:
         print(
