@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, has_request_context, request
+from flask_babel import lazy_gettext as _l
 
 from config import ROOT, Config, instance_path
 
@@ -45,6 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("이 페이지를 보려면 로그인해 주세요.")
+    login_manager.localize_callback = str  # the message in the visitor's language, as a plain string for the session
     login_manager.login_message_category = "info"
     login_manager.user_loader(
         lambda user_id: accounts.identity(db.session, int(user_id)) if user_id.isdigit() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -46,6 +47,6 @@ def print_demo_accounts(app: Flask, accounts: list[DemoAccount]) -> None:
     text = "Demo accounts (role, e-mail, password) / 데모 계정:\n" + "\n".join(lines) + "\n"
     print("\n" + text, file=sys.stderr, flush=True)
     path = Path(app.instance_path) / "demo-accounts.txt"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
+    with open(path, "a", encoding="utf-8") as fh:  # one block per creation, newest last (a new database adds one)
+        fh.write(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n{text}")
     path.chmod(0o600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,14 @@ from lms.factory import create_app
 from lms.services.accounts import create_user
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests' apps keep their instance files (secret key, demo passwords) in a folder of their own, never in the
+    # developer's instance/ next to the platform they run with ./run.sh.
+    os.environ["BAEUM_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="baeum-test-instance-")
+
+
 PASSWORD = "correct horse battery"
 
 

@@ -57,3 +57,24 @@ def test_dates_follow_the_locale(actions, client):
     assert "Last activity" in english and any(
         m in english for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
     )
+
+
+def test_login_prompt_speaks_the_visitors_language(client):
+    page = client.get("/me/", follow_redirects=True).get_data(as_text=True)
+    assert "이 페이지를 보려면 로그인해 주세요." in page and "Please log in" not in page
+    client.set_cookie("lang", "en")
+    page = client.get("/me/", follow_redirects=True).get_data(as_text=True)
+    assert "Please log in to see this page." in page
+
+
+def test_english_catalog_is_complete_for_the_extracted_messages():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    folder = Path(__file__).parents[2] / "lms" / "translations"
+    template = read_po((folder / "messages.pot").open("rb"))
+    english = read_po((folder / "en" / "LC_MESSAGES" / "messages.po").open("rb"))
+    missing = [m.id for m in template if m.id and (m.id not in english or not english[m.id].string)]
+    fuzzy = [m.id for m in english if m.id and m.fuzzy]
+    assert not missing and not fuzzy, (missing, fuzzy)
