@@ -38,6 +38,8 @@ class Config:
         # or "eager" (in the request; for the CLI and tests).
         self.GRADING_QUEUE = env.get("BAEUM_GRADING_QUEUE", "thread")
         self.GRADING_WORKERS = int(env.get("BAEUM_GRADING_WORKERS", "2"))
+        # Submissions one learner may have waiting for or in grading at once (so one cannot fill the queue).
+        self.GRADING_MAX_PER_LEARNER = int(env.get("BAEUM_GRADING_MAX_PER_LEARNER", "3"))
         self.GRADING_REQUIRE_ISOLATION = env.get("BAEUM_GRADING_REQUIRE_ISOLATION", "0") == "1"
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

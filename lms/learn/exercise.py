@@ -8,7 +8,7 @@ import zipfile
 from pathlib import PurePosixPath
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -147,6 +147,9 @@ def submit(slug: str, item_slug: str):  # noqa: ANN201
     _course, enrolment, item = _exercise(slug, item_slug)
     kind = "run" if request.form.get("action") == "run" else "grade"
     answers = exercises.save_draft(db.session, current_user.id, item, _answers_from_form(item))
+    if busy := _too_many_in_flight(slug, item_slug):
+        db.session.commit()  # the answers are kept as the draft
+        return busy
     notebook = exercises.notebook_with_answers(item, answers)
     submission = exercises.submit(db.session, enrolment, item, notebook, kind=kind, origin="browser")
     return _commit_and_enqueue(slug, item_slug, submission)
@@ -156,6 +159,8 @@ def submit(slug: str, item_slug: str):  # noqa: ANN201
 @login_required
 def upload(slug: str, item_slug: str):  # noqa: ANN201
     _course, enrolment, item = _exercise(slug, item_slug)
+    if busy := _too_many_in_flight(slug, item_slug):
+        return busy
     file = request.files.get("notebook")
     if file is None or not file.filename:
         flash(_("올릴 노트북(.ipynb) 파일을 골라 주세요."), "error")
@@ -169,6 +174,18 @@ def upload(slug: str, item_slug: str):  # noqa: ANN201
         flash(_("답안 셀을 찾지 못했습니다: %(ids)s. 해당 셀은 0점으로 채점됩니다.", ids=", ".join(missing)), "error")
     submission = exercises.submit(db.session, enrolment, item, notebook, kind="grade", origin="upload")
     return _commit_and_enqueue(slug, item_slug, submission)
+
+
+def _too_many_in_flight(slug: str, item_slug: str):  # noqa: ANN202
+    """A message instead of a new job when the learner already has as many waiting as one may."""
+    limit = current_app.config["GRADING_MAX_PER_LEARNER"]
+    if exercises.in_flight(db.session, current_user.id) < limit:
+        return None
+    text = _("채점을 기다리는 제출이 이미 %(n)s개 있습니다. 결과가 나온 뒤 다시 제출해 주세요.", n=limit)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error="busy", message=text), 429
+    flash(text, "error")
+    return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
 
 
 def _commit_and_enqueue(slug: str, item_slug: str, submission: Submission):  # noqa: ANN202
@@ -206,6 +223,8 @@ def retry(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
     submission = _own_submission(item, submission_id)
     if submission.status != "error":
         abort(400)
+    if busy := _too_many_in_flight(slug, item_slug):
+        return busy
     exercises.retry(db.session, submission)
     return _commit_and_enqueue(slug, item_slug, submission)
 

@@ -194,6 +194,21 @@ def _stale(user_id: int, item_id: int) -> tuple[sa.ColumnElement[bool], ...]:
     )
 
 
+def in_flight(session: orm.Session, user_id: int) -> int:
+    """How many of the learner's submissions (any exercise) wait for or are in grading; lost jobs do not count."""
+    since = utcnow() - STALE_AFTER
+    return (
+        session.scalar(
+            sa.select(sa.func.count()).where(
+                Submission.user_id == user_id,
+                Submission.status.in_(("queued", "running")),
+                sa.func.coalesce(Submission.started_at, Submission.created_at) >= since,
+            )
+        )
+        or 0
+    )
+
+
 def has_stale(session: orm.Session, user_id: int, item_id: int) -> bool:
     return session.scalar(sa.select(sa.exists().where(*_stale(user_id, item_id)))) or False
 

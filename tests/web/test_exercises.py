@@ -263,3 +263,33 @@ def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged
         for t in ("correct_squares", "squares_invalid_input", "correct_sum_of_squares", "sum_of_squares_uses_squares")
     )
     assert grades["sum_of_squares_equation"]["status"] == "manual"  # written answers wait for an instructor
+
+
+def test_a_learner_cannot_fill_the_grading_queue(learner, actions, client, session, app):
+    from lms.models import Item
+    from lms.services import exercises
+
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == learner.id))
+    item = session.scalar(sa.select(Item).where(Item.slug == "sales"))
+    notebook = exercises.notebook_with_answers(item, SOLUTIONS)
+    limit = app.config["GRADING_MAX_PER_LEARNER"]
+    for _ in range(limit):  # waiting for a worker
+        exercises.submit(session, enrolment, item, notebook, kind="grade", origin="browser")
+    session.commit()
+    before = session.scalar(sa.select(sa.func.count()).select_from(Submission))
+
+    data = {f"cell-{gid}": text for gid, text in {**SOLUTIONS, "total_by_region": "# my newest try"}.items()}
+    response = actions.post(f"{ITEM}/submissions", {**data, "action": "grade"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"채점을 기다리는 제출이 이미 {limit}개 있습니다" in page
+    assert "# my newest try" in page  # nothing typed is lost: it is the draft
+    as_json = actions.post(f"{ITEM}/submissions", data, headers={"Accept": "application/json"})
+    assert as_json.status_code == 429 and as_json.get_json()["error"] == "busy"
+    upload = actions.post(f"{ITEM}/upload", {"notebook": (io.BytesIO(json.dumps(notebook).encode()), "mine.ipynb")})
+    assert f"이미 {limit}개" in client.get(upload.headers["Location"]).get_data(as_text=True)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Submission)) == before
+
+    session.execute(sa.update(Submission).values(status="done"))  # graded: the learner may submit again
+    session.commit()
+    submit(actions, SOLUTIONS)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Submission)) == before + 1
