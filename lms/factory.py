@@ -15,6 +15,7 @@ from config import ROOT, Config, instance_path
 from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
 from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
 from .services import accounts
+from .sessions import RememberingSessionInterface
 from .setup import auto_setup
 from .web import register_template_helpers
 
@@ -27,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.session_interface = RememberingSessionInterface()
     app.config.from_object(Config(app.instance_path))
     app.config.from_pyfile("settings.py", silent=True)
     if test_config:
