@@ -107,7 +107,7 @@ class PreparedRead:
 class _Compiled:
     def __init__(self, compiled: sa.engine.Compiled, columns: Iterable[sa.ColumnElement[Any]]) -> None:
         self.sql = compiled.string
-        self.positional = compiled.positiontup  # names in placeholder order, for qmark/format styles; else None
+        self.positional = compiled.positiontup  # parameter names in the order of the SQL's "?" or "%s" marks; else None
         self.columns = list(columns)
         self.processors: list[Callable[[Any], Any] | None] = []
         # Values the statement carries itself (literals compared in its WHERE clause); the rest are passed in.
