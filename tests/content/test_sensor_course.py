@@ -213,4 +213,4 @@ def test_course_loads_without_problems():
     loader = pytest.importorskip("lms.content.loader")
     result = loader.load_course(COURSE)
     assert [str(p) for p in result.problems] == []
-    assert result.course is not None and len(result.course.items) == 16
+    assert result.course is not None and len(result.course.items) == 17
