@@ -27,8 +27,7 @@ def _run_with_answer(notebook: str, grade_id: str, answer: str) -> dict[str, boo
     nb = execute(nb, COURSE / "exercises", allow_errors=True)
     graded = [c for c in nb.cells if c.metadata["nbgrader"].get("grade") and not c.metadata["nbgrader"]["solution"]]
     return {
-        c.metadata["nbgrader"]["grade_id"]: not any(o.get("output_type") == "error" for o in c.outputs)
-        for c in graded
+        c.metadata["nbgrader"]["grade_id"]: not any(o.get("output_type") == "error" for o in c.outputs) for c in graded
     }
 
 
