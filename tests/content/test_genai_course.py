@@ -44,6 +44,16 @@ def test_there_is_an_exercise():
     assert EXERCISES, "the course ships at least one notebook exercise"
 
 
+def test_every_written_answer_carries_a_marking_rubric():
+    for path in EXERCISES:
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = _nbgrader(cell)
+            if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+                model_answer, _, rubric = cell.source.partition("**채점 기준**")
+                assert "### BEGIN SOLUTION" in model_answer and "### END SOLUTION" in rubric, meta["grade_id"]
+                assert f"({meta['points']}점)" in rubric.splitlines()[0], meta["grade_id"]
+
+
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_source_notebook_passes_its_own_tests(path):
     nb = nbformat.read(path, as_version=4)
