@@ -44,6 +44,16 @@ def test_there_is_an_exercise():
     assert EXERCISES, "the course ships at least one notebook exercise"
 
 
+def test_every_written_answer_carries_a_marking_rubric():
+    for path in EXERCISES:
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = _nbgrader(cell)
+            if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+                model_answer, _, rubric = cell.source.partition("**채점 기준**")
+                assert "### BEGIN SOLUTION" in model_answer and "### END SOLUTION" in rubric, meta["grade_id"]
+                assert f"({meta['points']}점)" in rubric.splitlines()[0], meta["grade_id"]
+
+
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_source_notebook_passes_its_own_tests(path):
     nb = nbformat.read(path, as_version=4)
@@ -109,8 +119,10 @@ def test_manifest_and_outline():
 def test_lesson_structure(path):
     meta, body = _front_matter(path)
     assert meta["title"] and meta["minutes"] > 0 and meta["objectives"]
-    for heading in ("## 학습 목표", "## 요약", "## 확인 문제"):
+    for heading in ("## 요약", "## 확인 문제"):
         assert heading in body, f"{path.name}: missing {heading}"
+    # the platform shows the front matter's objectives above the lesson; the body must not repeat them
+    assert "## 학습 목표" not in body, f"{path.name}: objectives repeated in the body"
 
 
 @pytest.mark.parametrize("path", MARKDOWN_FILES, ids=lambda p: p.name)
@@ -134,7 +146,7 @@ def test_quiz(path):
     quiz = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert quiz["title"] and quiz["minutes"] > 0
     questions = quiz["questions"]
-    assert 5 <= len(questions) <= 8
+    assert 5 <= len(questions) <= 10
     assert {q["type"] for q in questions} == {"single", "multiple", "short"}
     ids = [q.get("id", f"q{n}") for n, q in enumerate(questions, start=1)]
     assert len(ids) == len(set(ids))

@@ -104,6 +104,18 @@ def test_there_are_three_exercises_with_a_manually_graded_answer():
     assert manual, "at least one manually graded written answer"
 
 
+def test_every_written_answer_carries_a_marking_rubric():
+    """nbgrader shows the solution text of a manually graded cell as the model answer; its rubric follows it."""
+    for path in EXERCISES:
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = _nbgrader(cell)
+            if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+                solution = cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
+                model_answer, _, rubric = solution.partition("**채점 기준**")
+                assert model_answer.strip() and rubric.strip(), f"{path.name}: {meta['grade_id']} has no rubric"
+                assert f"({meta['points']}점)" in rubric.splitlines()[0], f"{path.name}: rubric points differ"
+
+
 def test_python3_kernel_runs_this_interpreter():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.prefix)")])
     execute(nb, COURSE / "exercises")
@@ -213,4 +225,4 @@ def test_course_loads_without_problems():
     loader = pytest.importorskip("lms.content.loader")
     result = loader.load_course(COURSE)
     assert [str(p) for p in result.problems] == []
-    assert result.course is not None and len(result.course.items) == 16
+    assert result.course is not None and len(result.course.items) == 17

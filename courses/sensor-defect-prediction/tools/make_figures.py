@@ -67,13 +67,21 @@ def load_raw() -> pd.DataFrame:
     return df.drop_duplicates().reset_index(drop=True)
 
 
+def ffill_short_gaps(s: pd.Series, max_gap: int = 3) -> pd.Series:
+    missing = s.isna()
+    run = missing.ne(missing.shift()).cumsum()
+    run_length = missing.groupby(run).transform("sum")
+    return s.ffill().where(~missing | (run_length <= max_gap))
+
+
 def clean(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df.loc[~df["spindle_temp_c"].between(0, 100), "spindle_temp_c"] = np.nan
     df.loc[df["spindle_rpm"] <= 0, "spindle_rpm"] = np.nan
-    df["vibration_mm_s"] = df["vibration_mm_s"].clip(upper=10.0)
+    df.loc[df["vibration_mm_s"] > 10.0, "vibration_mm_s"] = np.nan  # spikes do not describe the process
     df = df.sort_values(["machine", "timestamp"]).reset_index(drop=True)
-    df[SENSORS] = df.groupby("machine")[SENSORS].ffill(limit=3)
+    for col in SENSORS:
+        df[col] = df.groupby("machine")[col].transform(ffill_short_gaps)
     return df
 
 
@@ -123,7 +131,7 @@ def fig_missing_outliers(raw: pd.DataFrame) -> None:
     axes[1].hist(vib, bins=np.arange(0, 45, 0.5), color="#1f77b4")
     axes[1].set_yscale("log")
     axes[1].axvline(10, color="#d62728", ls="--")
-    axes[1].text(10.5, 300, "상한 10 mm/s", color="#d62728")
+    axes[1].text(10.5, 300, "기준 10 mm/s", color="#d62728")
     axes[1].set_title("진동 값 분포 (세로축 로그)")
     axes[1].set_xlabel("진동 (mm/s)")
     axes[1].set_ylabel("부품 수")
@@ -238,7 +246,7 @@ def fig_pr_and_cost(df: pd.DataFrame) -> None:
     best = grid[int(np.argmin(cost))]
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(grid, cost, color="#08519c", label="모델 + 임계값")
-    ax.axhline(y.sum() * COST_MISSED / 1e6, color="#d62728", ls="--", label="검사하지 않음")
+    ax.axhline(y.sum() * COST_MISSED / 1e6, color="#d62728", ls="--", label="모델 없음 (샘플링 검사만)")
     ax.axhline((1 - y).sum() * COST_FALSE_ALARM / 1e6, color="#2ca02c", ls="--", label="전수 재검사")
     ax.scatter([best], [cost.min()], color="#000", zorder=3)
     ax.annotate(
