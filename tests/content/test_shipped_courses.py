@@ -105,3 +105,10 @@ def test_exercise_grades_through_the_platform(slug, path, pool):
 
 def test_every_shipped_course_has_notebook_exercises_where_code_fits():
     assert {slug for slug, _ in EXERCISES} >= {"sensor-defect-prediction", "genai-at-work"}
+
+
+def test_the_glossary_has_one_row_per_term_sorted_by_the_korean_column():
+    rows = [line for line in (COURSES / "GLOSSARY.md").read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    terms = [row.split("|")[1].strip() for row in rows[1:]]  # after the header row
+    assert len(terms) == len(set(terms)), [t for t in terms if terms.count(t) > 1]
+    assert terms == sorted(terms)
