@@ -88,3 +88,26 @@ def within(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def graded_notebook(visible: str, hidden: str) -> str:
+    """A source notebook with a solution cell and a graded test cell whose hidden part is `hidden`."""
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# 실습"},
+        {"cell_type": "code", "metadata": {}, "source": visible, "outputs": [], "execution_count": None},
+        {
+            "cell_type": "code",
+            "metadata": {"nbgrader": {"solution": True, "grade": False, "grade_id": "answer", "locked": False}},
+            "source": "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "metadata": {"nbgrader": {"grade": True, "grade_id": "test", "points": 1, "solution": False}},
+            "source": f"assert answer\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS",
+            "outputs": [],
+            "execution_count": None,
+        },
+    ]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4})

@@ -142,6 +142,7 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
             media_type=mimetypes.guess_type(path)[0] or "application/octet-stream",
             sha256=hashlib.sha256(content).hexdigest(),
             content=content,
+            public=path not in spec.private_assets,
         )
         for path, content in spec.assets.items()
     )

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from ..grading.notebook import NotebookFormatError, cell_text, read_notebook, validate_notebook
+from ..grading.notebook import NotebookFormatError, cell_text, read_notebook, release_notebook, validate_notebook
 from .spec import (
     AUDIENCES,
     INDUSTRIES,
@@ -232,6 +232,7 @@ class _CourseReader:
         self.out = out
         self.used: set[str] = {MANIFEST}  # the manifest, the overview and the outline's items
         self.referenced: set[str] = set()  # course files that published content links or reads
+        self.private: set[str] = set()  # course files only an exercise's hidden tests or solutions read
 
     # -- manifest fields -------------------------------------------------------------------------
     def _text(self, key: str, *, required: bool = True, default: str = "") -> str:
@@ -304,7 +305,9 @@ class _CourseReader:
                 course.overview = self._read_text(target.path) or ""
                 self._check_links(target.path, course.overview, 1)
         course.modules = self._outline()
-        course.assets = self._assets(self._declared_assets())
+        declared = self._declared_assets()
+        course.assets = self._assets(declared)
+        course.private_assets = self.private - self.referenced - declared
         return course
 
     def _instructors(self) -> list[dict[str, str]]:
@@ -651,11 +654,23 @@ class _CourseReader:
         return _Target(slug, path, file)
 
     def _check_links(
-        self, rel: str, text: str, first_line: int, *, cell: int | None = None, same_line: bool = False
+        self,
+        rel: str,
+        text: str,
+        first_line: int,
+        *,
+        cell: int | None = None,
+        same_line: bool = False,
+        into: set[str] | None = None,
+        quiet: bool = False,
     ) -> None:
-        """Check the links and images of Markdown (or raw HTML) in `rel`; the course files they name are kept."""
+        """Check the links and images of Markdown (or raw HTML) in `rel`; the course files they name are kept
+        (in `into`, by default the files published content uses)."""
+        into = self.referenced if into is None else into
 
         def report(offset: int, message: str) -> None:
+            if quiet:
+                return
             if cell is not None:
                 self.out.cell_error(rel, cell, message)
             else:
@@ -681,29 +696,36 @@ class _CourseReader:
                     if never_served(found.path):
                         report(offset, f"{target}: {_NEVER_SERVED}")
                     else:
-                        self.referenced.add(found.path)
+                        into.add(found.path)
 
     def _notebook_files(self, rel: str, nb: Any) -> list[str]:
-        """The course files a notebook reads (string literals in its code naming a file or a data folder) or
-        links from its Markdown; a literal naming a file outside the course is an error."""
+        """The course files an exercise reads: those the learner's release version names are published; those
+        only its hidden tests or solutions name are kept for grading and never served."""
+        every = self._notebook_refs(rel, nb, quiet=False)
+        public = self._notebook_refs(rel, release_notebook(nb, rel), quiet=True)
+        self.referenced |= public
+        self.private |= every - public
+        return sorted(every | public)
+
+    def _notebook_refs(self, rel: str, nb: Any, *, quiet: bool) -> set[str]:
+        """Course files a notebook's code names in string literals (a file, or a data folder's files) or its
+        Markdown links; a literal naming a file outside the course is an error."""
         files: set[str] = set()
         base = PurePosixPath(rel).parent
         for number, cell in enumerate(nb.cells, start=1):
             text = cell_text(cell)
             if cell.cell_type == "markdown":
-                before = set(self.referenced)
-                self._check_links(rel, text, 1, cell=number)
-                files |= self.referenced - before
+                self._check_links(rel, text, 1, cell=number, into=files, quiet=quiet)
                 continue
             if cell.cell_type != "code":
                 continue
             for match in _STRING_RE.finditer(text):
                 literal = match.group(2).replace("\\\\", "/").replace("\\", "/")
-                if "://" in literal or literal.startswith("/") or not literal.strip() or "\n" in literal:
+                if "://" in literal or literal.startswith("/") or not literal.strip():
                     continue
                 found = self._locate(rel, literal)
                 if isinstance(found, str):
-                    if os.path.isfile(self.folder / base / literal):
+                    if not quiet and os.path.isfile(self.folder / base / literal):
                         self.out.cell_error(rel, number, found)
                     continue
                 if found.file.is_file():
@@ -711,8 +733,7 @@ class _CourseReader:
                         files.add(found.path)
                 elif found.file.is_dir() and "/" in literal.strip("/") and not _contains(found.path, base):
                     files |= self._folder_files(rel, found.path, number)
-        self.referenced |= files
-        return sorted(files)
+        return files
 
     def _folder_files(self, rel: str, folder: str, cell: int | None = None, line: int = 1) -> set[str]:
         found = set()
@@ -759,9 +780,10 @@ class _CourseReader:
         return declared
 
     def _assets(self, declared: set[str]) -> dict[str, bytes]:
-        """The course files stored and served: those published content links or reads, and the declared ones."""
+        """The course files stored: those published content links or reads, the declared ones (both served), and
+        those only exercises' hidden tests or solutions read (kept for grading, see `private_assets`)."""
         assets: dict[str, bytes] = {}
-        for rel in sorted(self.referenced | declared):
+        for rel in sorted(self.referenced | declared | self.private):
             if rel in self.used or never_served(rel):
                 continue
             data = _read_limited(self.folder / rel, MAX_ASSET_BYTES)

@@ -128,6 +128,7 @@ class CourseSpec:
     overview: str = ""
     modules: list[ModuleSpec] = field(default_factory=list)
     assets: dict[str, bytes] = field(default_factory=dict)  # only files published items use, or `assets:` names
+    private_assets: set[str] = field(default_factory=set)  # of those, read only by hidden tests or solutions
 
     @property
     def items(self) -> list[ItemSpec]:

@@ -197,7 +197,7 @@ def asset(slug: str, path: str):  # noqa: ANN201
     course = course_or_404(slug)
     row = db.session.execute(
         sa.select(CourseAsset.content, CourseAsset.media_type, CourseAsset.sha256).where(
-            CourseAsset.course_id == course.id, CourseAsset.path == path
+            CourseAsset.course_id == course.id, CourseAsset.path == path, CourseAsset.public
         )
     ).first()
     if row is None:

@@ -244,10 +244,13 @@ def download(slug: str, item_slug: str):  # noqa: ANN201
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{course.slug}/{path}", json.dumps(item.data["release"], ensure_ascii=False, indent=1))
-        # The files the exercise reads (its data), found at import: never the whole course folder.
+        # The files the exercise reads (its data), found at import: never the whole course folder, never what only
+        # its hidden tests read.
         assets = db.session.execute(
             sa.select(CourseAsset.path, CourseAsset.content).where(
-                CourseAsset.course_id == course.id, CourseAsset.path.in_(item.data.get("files") or [])
+                CourseAsset.course_id == course.id,
+                CourseAsset.path.in_(item.data.get("files") or []),
+                CourseAsset.public,
             )
         ).all()
         for asset_path, content in assets:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lms.content.loader import load_course, load_courses
-from tests.hostile_courses import lesson, notebook, write_course
+from tests.hostile_courses import graded_notebook, lesson, notebook, write_course
 
 SECRET = "TOP-SECRET-SIGNING-KEY"
 
@@ -269,3 +269,21 @@ def test_the_assets_list_is_checked(root, outside, declared, message):
     )
     found = messages(load_course(folder))
     assert any(m.startswith("decl/course.yml:9: ") and message in m for m in found), found
+
+
+def test_files_only_hidden_tests_read_are_kept_for_grading_but_never_published(root):
+    code = graded_notebook(
+        "import pandas as pd\ndf = pd.read_csv('../data/input.csv')",
+        "expected = pd.read_csv('../data/expected.csv')\nassert answer == expected.x[0]",
+    )
+    folder = write_course(
+        root,
+        "hid",
+        {"exercises/ex.ipynb": code, "data/input.csv": "a\n1\n", "data/expected.csv": "x\n42\n"},
+        items=("exercises/ex.ipynb",),
+    )
+    result = load_course(folder)
+    assert result.errors == [], messages(result)
+    assert set(result.course.assets) == {"data/input.csv", "data/expected.csv"}
+    assert result.course.private_assets == {"data/expected.csv"}
+    assert result.course.items[0].files == ["data/expected.csv", "data/input.csv"]

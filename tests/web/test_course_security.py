@@ -12,7 +12,7 @@ from lms.content.importer import import_courses
 from lms.extensions import db
 from lms.models import Course, CourseAsset, Item, Submission
 from tests.conftest import make_app
-from tests.hostile_courses import BILLION_LAUGHS, deep, lesson, notebook, within, write_course
+from tests.hostile_courses import BILLION_LAUGHS, deep, graded_notebook, lesson, notebook, within, write_course
 from tests.unit.test_course_paths import QUIZ_WITH_ANSWERS
 
 SECRET = "TOP-SECRET-SIGNING-KEY"
@@ -64,6 +64,25 @@ def test_only_published_files_are_served_to_anyone(session, client, tmp_path):
         assert response.status_code == 404 and b"correct" not in response.data and "정답".encode() not in response.data
     stored = set(session.scalars(sa.select(CourseAsset.path).join(Course).where(Course.slug == "pub")))
     assert stored == {"images/flow.svg", "data/used.csv"}
+
+
+def test_what_only_hidden_tests_read_is_given_to_grading_but_never_served(session, client, tmp_path):
+    root = tmp_path / "courses"
+    code = graded_notebook("open('../data/input.csv')", "assert open('../data/expected.csv').read() == '42'")
+    write_course(
+        root,
+        "hid",
+        {"exercises/ex.ipynb": code, "data/input.csv": "1", "data/expected.csv": "42"},
+        items=("exercises/ex.ipynb",),
+    )
+    assert import_courses(session, root).imported == ["hid"]
+    assert client.get("/courses/hid/files/data/input.csv").data == b"1"
+    assert client.get("/courses/hid/files/data/expected.csv").status_code == 404
+    query = sa.select(CourseAsset.path, CourseAsset.public).join(Course).where(Course.slug == "hid")
+    rows = dict(session.execute(query).tuples().all())
+    assert rows == {"data/input.csv": True, "data/expected.csv": False}
+    item = session.scalar(sa.select(Item).join(Course).where(Course.slug == "hid"))
+    assert item.data["files"] == ["data/expected.csv", "data/input.csv"]
 
 
 def test_a_course_with_a_symlink_outside_is_not_imported_and_leaks_nothing(session, client, tmp_path, outside):
