@@ -193,3 +193,34 @@ def test_start_up_comes_up_with_hostile_courses_present(tmp_path, outside):
     with app.app_context():
         assert set(db.session.scalars(sa.select(Course.slug))) == {"healthy"}
     assert "과정" in app.test_client().get("/courses/healthy").get_data(as_text=True)
+
+
+def test_the_import_command_reports_a_hostile_course_as_file_line_and_imports_its_sibling(app, session, tmp_path):
+    root = tmp_path / "courses"
+    write_course(root, "bomb", {"lessons/01-a.md": lesson(front=BILLION_LAUGHS + "\n")})
+    write_course(root, "healthy")
+    with within(60):
+        result = app.test_cli_runner().invoke(args=["import-courses", str(root)])
+    assert result.exit_code == 1
+    assert "bomb/lessons/01-a.md:8: YAML: expands to more than 100000 values (aliases expanded)" in result.output
+    assert "imported  healthy" in result.output and "FAILED    bomb" in result.output
+
+
+def test_a_file_that_fails_to_render_is_named_and_its_sibling_still_imports(session, tmp_path, monkeypatch):
+    import lms.content.importer as importer
+
+    root = tmp_path / "courses"
+    write_course(root, "fragile", {"lessons/01-a.md": lesson("깨지는 본문")})
+    write_course(root, "healthy")
+    render = importer.render_markdown
+
+    def failing(text: str, resolve):  # noqa: ANN001, ANN202
+        if "깨지는" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return render(text, resolve)
+
+    monkeypatch.setattr(importer, "render_markdown", failing)
+    report = import_courses(session, root)
+    assert report.imported == ["healthy"] and report.failed == ["fragile"]
+    assert "fragile/lessons/01-a.md:1: could not be rendered: RecursionError" in "\n".join(map(str, report.errors))
+    assert session.scalar(sa.select(Course).where(Course.slug == "fragile")) is None
