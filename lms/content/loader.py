@@ -126,8 +126,14 @@ def course_files(folder: Path) -> Iterator[tuple[str, Path]]:
 
 
 def content_hash(folder: Path) -> str:
+    """A digest of every file of the course; a file too large to be used by any item counts by size and time,
+    so a huge stray file costs no reading."""
     digest = hashlib.sha256(FORMAT_VERSION.encode())
     for rel, path in course_files(folder):
+        info = path.stat()
+        if info.st_size > max(MAX_NOTEBOOK_BYTES, MAX_ASSET_BYTES, MAX_TEXT_BYTES):
+            digest.update(rel.encode() + b"\0" + f"{info.st_size}:{info.st_mtime_ns}".encode())
+            continue
         with open(path, "rb") as fh:
             digest.update(rel.encode() + b"\0" + hashlib.file_digest(fh, "sha256").digest())
     return digest.hexdigest()

@@ -93,3 +93,13 @@ def test_a_hostile_course_is_reported_and_its_sibling_still_loads(tmp_path, case
     found = [str(p) for p in results["bomb"].errors]
     assert any(m.startswith(f"bomb/{where}") for m in found), found
     assert all(len(m) < 500 for m in found)
+
+
+def test_a_huge_stray_file_is_not_read(tmp_path):
+    root = tmp_path / "courses"
+    folder = write_course(root, "stray")
+    with open(folder / "huge.bin", "wb") as fh:
+        fh.truncate(20 * 1024**3)  # sparse: 20 GiB that reading would take minutes for
+    with within(10):
+        results = load_courses(root)
+    assert results[0].course is not None and results[0].course.assets == {}

@@ -79,7 +79,7 @@ def test_what_only_hidden_tests_read_is_given_to_grading_but_never_served(sessio
     assert client.get("/courses/hid/files/data/input.csv").data == b"1"
     assert client.get("/courses/hid/files/data/expected.csv").status_code == 404
     query = sa.select(CourseAsset.path, CourseAsset.public).join(Course).where(Course.slug == "hid")
-    rows = dict(session.execute(query).tuples().all())
+    rows = {path: public for path, public in session.execute(query)}
     assert rows == {"data/input.csv": True, "data/expected.csv": False}
     item = session.scalar(sa.select(Item).join(Course).where(Course.slug == "hid"))
     assert item.data["files"] == ["data/expected.csv", "data/input.csv"]
