@@ -89,9 +89,20 @@ def find_course_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file())
 
 
+def _real(path: Path) -> Path:
+    """`path` with every symlink resolved; a symlink loop resolves to itself (it leads nowhere inside)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11 reports a symlink loop so
+        return Path(os.path.abspath(path))
+
+
 def _inside(path: Path, root: Path) -> bool:
     """Whether `path`, symlinks resolved, is `root` (already resolved) or lies under it."""
-    return path.resolve().is_relative_to(root)
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def _walk(folder: Path) -> Iterator[tuple[str, Path]]:
@@ -112,7 +123,7 @@ def escaping_links(folder: Path) -> list[tuple[str, Path]]:
     found = []
     for rel, path in _walk(folder):
         if path.is_symlink() and os.path.exists(path) and not _inside(path, root):
-            found.append((rel, path.resolve()))
+            found.append((rel, _real(path)))
     return found
 
 
@@ -152,11 +163,11 @@ def load_course(folder: Path, label: str | None = None, courses_root: Path | Non
         return LoadResult(slug, None, out.problems)
     courses_root = (courses_root or folder.parent).resolve()
     if not _inside(folder, courses_root):
-        out.error(MANIFEST, 1, f"the course folder leads to {folder.resolve()}, outside the courses folder")
+        out.error(MANIFEST, 1, f"the course folder leads to {_real(folder)}, outside the courses folder")
         return LoadResult(slug, None, out.problems)
     try:
         return _load(folder, slug, courses_root, out)
-    except (RecursionError, MemoryError, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (RuntimeError, MemoryError, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
         # A last line of defence: the checks above and below bound what a course can do; should one still slip
         # through, this course fails with a message and the others are read.
         out.error(MANIFEST, 1, f"the course could not be read ({exc.__class__.__name__}: {str(exc)[:200]})")
@@ -653,10 +664,10 @@ class _CourseReader:
         slug, path = resolved
         course_dir = self.folder if slug == self.slug else self.folder.parent / slug
         if slug != self.slug and os.path.lexists(course_dir) and not _inside(course_dir, self.courses_root):
-            return f"{shown}: leads to {course_dir.resolve()}, outside the course folder and the courses folder"
+            return f"{shown}: leads to {_real(course_dir)}, outside the course folder and the courses folder"
         file = course_dir / path
-        if os.path.lexists(file) and not _inside(file, course_dir.resolve()):
-            return f"{shown}: leads to {file.resolve()}, outside the course folder"
+        if os.path.lexists(file) and not _inside(file, _real(course_dir)):
+            return f"{shown}: leads to {_real(file)}, outside the course folder"
         return _Target(slug, path, file)
 
     def _check_links(

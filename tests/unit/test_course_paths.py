@@ -287,3 +287,14 @@ def test_files_only_hidden_tests_read_are_kept_for_grading_but_never_published(r
     assert set(result.course.assets) == {"data/input.csv", "data/expected.csv"}
     assert result.course.private_assets == {"data/expected.csv"}
     assert result.course.items[0].files == ["data/expected.csv", "data/input.csv"]
+
+
+def test_a_symlink_loop_is_an_error_not_a_crash(root):
+    folder = write_course(root, "loop", {"lessons/01-a.md": lesson("[고리](../data/loop.csv)")})
+    (folder / "data").mkdir()
+    os.symlink("loop.csv", folder / "data" / "loop.csv")
+    write_course(root, "healthy")
+    results = {r.slug: r for r in load_courses(root)}
+    assert results["healthy"].course is not None
+    found = messages(results["loop"])
+    assert any(m.startswith("loop/lessons/01-a.md:6: ") for m in found), found
