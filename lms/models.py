@@ -185,6 +185,8 @@ class CourseAsset(Base):
     media_type: Mapped[str] = mapped_column(sa.String(100))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    # False: read only by an exercise's hidden tests or solutions; given to grading, never served.
+    public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class Enrolment(Base):

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -16,9 +17,9 @@ from sqlalchemy import orm
 from ..grading.notebook import cell_points, cell_text, grade_id, is_grade, is_solution, is_task, release_notebook
 from ..models import Course, CourseAsset, CourseModule, Item, utcnow
 from ..search.index import index_course
-from .loader import load_courses, resolve_relative
+from .loader import link_kind, load_courses, resolve_relative
 from .render import LinkResolver, highlight_python, render_markdown
-from .spec import ITEM_KINDS, CourseSpec, ItemSpec, Problem
+from .spec import CourseSpec, ItemSpec, Problem
 
 # Where rendered content links point; the web layer serves these paths.
 COURSE_URL = "/courses/{course}"
@@ -63,8 +64,28 @@ def import_courses(session: orm.Session, root: Path, *, force: bool = False) -> 
             )
             report.failed.append(spec.slug)
             continue
+        except RenderError as exc:
+            report.problems.append(Problem(f"{spec.slug}/{exc.path}", 1, f"could not be rendered: {exc.reason}"))
+            report.failed.append(spec.slug)
+            continue
         report.imported.append(spec.slug)
     return report
+
+
+class RenderError(ValueError):
+    """A course file that validated but could not be rendered (the course is left as it was)."""
+
+    def __init__(self, path: str, exc: BaseException) -> None:
+        super().__init__(f"{path}: {exc.__class__.__name__}")
+        self.path = path
+        self.reason = f"{exc.__class__.__name__}: {str(exc)[:200]}"
+
+
+def _rendering(path: str, render: Any, *args: Any) -> Any:
+    try:
+        return render(*args)
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise RenderError(path, exc) from exc
 
 
 def store_course(session: orm.Session, spec: CourseSpec, course: Course | None = None) -> Course:
@@ -89,7 +110,9 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
     ):
         setattr(course, name, getattr(spec, name))
     course.completion = spec.completion.to_dict()
-    course.overview_html = render_markdown(spec.overview, _resolver(spec.slug, "overview.md"))
+    course.overview_html = _rendering(
+        "overview.md", render_markdown, spec.overview, _resolver(spec.slug, "overview.md")
+    )
     course.imported_at = utcnow()
     course.modules.clear()
     session.flush()
@@ -103,7 +126,7 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
         session.flush()
         for item_spec in module_spec.items:
             item = existing.pop(item_spec.slug, None) or Item(course_id=course.id, slug=item_spec.slug)
-            _fill_item(item, item_spec, spec.slug)
+            _rendering(item_spec.path, _fill_item, item, item_spec, spec.slug)
             item.module_id, item.position, item.active = module.id, position, True
             position += 1
             session.add(item)
@@ -119,6 +142,7 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
             media_type=mimetypes.guess_type(path)[0] or "application/octet-stream",
             sha256=hashlib.sha256(content).hexdigest(),
             content=content,
+            public=path not in spec.private_assets,
         )
         for path, content in spec.assets.items()
     )
@@ -156,6 +180,7 @@ def _fill_item(item: Item, spec: ItemSpec, course_slug: str) -> None:
     else:
         item.body_html = ""
         data.update(exercise_data(spec.notebook or {}, spec.path, resolve))
+        data["files"] = spec.files  # the course files the exercise reads: what its sandbox needs
     item.data = data
 
 
@@ -201,14 +226,16 @@ def _resolver(course_slug: str, file_path: str):
 
     def resolve(url: str) -> str | None:
         target, _, anchor = url.partition("#")
+        # Read the way the loader checked it: percent-decoded, a backslash taken as a slash.
+        target = unquote(target).replace("\\", "/")
         resolved = resolve_relative(course_slug, base, target) if target else None
         if resolved is None:
             return None
         slug, path = resolved
-        suffix = PurePosixPath(path).suffix.lower()
-        if path in ("overview.md", "course.yml"):
+        kind = link_kind(path)
+        if kind == "course":
             link = COURSE_URL.format(course=slug)
-        elif suffix in ITEM_KINDS and not path.startswith(("data/", "images/")):
+        elif kind == "item":
             link = ITEM_URL.format(course=slug, item=PurePosixPath(path).stem)
         else:
             link = FILE_URL.format(course=slug, path=path)

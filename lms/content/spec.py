@@ -97,6 +97,7 @@ class ItemSpec:
     questions: list[Question] = field(default_factory=list)
     pass_score: int = 60
     notebook: dict[str, Any] | None = None  # the instructor's source notebook (never sent to learners)
+    files: list[str] = field(default_factory=list)  # course files an exercise reads (its data), sorted
 
 
 @dataclass
@@ -126,7 +127,8 @@ class CourseSpec:
     completion: CompletionRule = field(default_factory=CompletionRule)
     overview: str = ""
     modules: list[ModuleSpec] = field(default_factory=list)
-    assets: dict[str, bytes] = field(default_factory=dict)
+    assets: dict[str, bytes] = field(default_factory=dict)  # only files published items use, or `assets:` names
+    private_assets: set[str] = field(default_factory=set)  # of those, read only by hidden tests or solutions
 
     @property
     def items(self) -> list[ItemSpec]:

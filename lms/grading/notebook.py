@@ -19,6 +19,9 @@ END_HIDDEN = "END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 GRADE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+# Real notebooks nest about 6 deep (cells, outputs, MIME bundles, widget state a little more).
+MAX_NOTEBOOK_DEPTH = 100
+CELL_TYPES = ("code", "markdown", "raw")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class NotebookFormatError(ValueError):
 
 def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
     """The cell's ``nbgrader`` metadata (an empty dict when absent or malformed)."""
-    meta = (cell.get("metadata") or {}).get("nbgrader")
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 
@@ -95,21 +99,79 @@ def cell_text(cell: dict[str, Any]) -> str:
 def read_notebook(
     nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb"
 ) -> NotebookNode:
-    """Parse and upgrade a notebook to nbformat v4; raise NotebookFormatError when it is not a notebook."""
+    """Parse and upgrade a notebook to nbformat v4; raise NotebookFormatError when it is not a notebook.
+
+    What comes back has the shape the rest of this module relies on (`structure_problems`): a list of cells, each
+    an object with a known type, text source and object metadata. Deep nesting is refused before anything walks it.
+    """
     try:
         if isinstance(nb_or_bytes, (bytes, bytearray)):
             nb_or_bytes = nb_or_bytes.decode("utf-8")
-        data = json.loads(nb_or_bytes) if isinstance(nb_or_bytes, str) else copy.deepcopy(dict(nb_or_bytes))
+        data = json.loads(nb_or_bytes) if isinstance(nb_or_bytes, str) else nb_or_bytes
         if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
             raise ValueError("no cells")
-        nb = nbformat.from_dict(data)
+        if nested_deeper_than(data, MAX_NOTEBOOK_DEPTH):
+            raise ValueError(f"nested more than {MAX_NOTEBOOK_DEPTH} levels deep")
+        nb = nbformat.from_dict(data)  # new containers: the caller's data is never changed
         nb = nbformat.convert(nb, 4)
+    except RecursionError as exc:
+        raise NotebookFormatError([Problem(filename, None, "not a valid notebook: nested too deeply")]) from exc
     except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise NotebookFormatError([Problem(filename, None, f"not a valid notebook (nbformat v4): {exc}")]) from exc
+        message = f"not a valid notebook (nbformat v4): {str(exc)[:200]}"
+        raise NotebookFormatError([Problem(filename, None, message)]) from exc
+    problems = structure_problems(nb, filename)
+    if problems:
+        raise NotebookFormatError(problems)
     return nb
 
 
-def _schema_problems(nb: NotebookNode, filename: str) -> list[Problem]:
+def nested_deeper_than(data: Any, limit: int) -> bool:
+    """Whether JSON-like data nests lists and objects more than `limit` deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def structure_problems(nb: dict[str, Any], filename: str) -> list[Problem]:
+    """The shape every reader of a notebook relies on: cells a list of objects with a known `cell_type`, `source`
+    text (or a list of text), object `metadata` (and nbgrader metadata an object), code `outputs` a list."""
+    if not isinstance(nb.get("metadata", {}), dict):
+        return [Problem(filename, None, "the notebook's 'metadata' must be an object")]
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        return [Problem(filename, None, "'cells' must be a list of cells")]
+    problems: list[Problem] = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            problems.append(Problem(filename, number, "a cell must be an object"))
+        elif cell.get("cell_type") not in CELL_TYPES:
+            problems.append(Problem(filename, number, "'cell_type' must be code, markdown or raw"))
+        elif not _is_text(cell.get("source", "")):
+            problems.append(Problem(filename, number, "'source' must be text or a list of text"))
+        elif not isinstance(cell.get("metadata", {}), dict):
+            problems.append(Problem(filename, number, "'metadata' must be an object"))
+        elif cell.get("metadata", {}).get("nbgrader") not in (None, {}) and not isinstance(
+            cell["metadata"]["nbgrader"], dict
+        ):
+            problems.append(Problem(filename, number, "nbgrader metadata must be an object"))
+        elif cell["cell_type"] == "code" and not isinstance(cell.get("outputs", []), list):
+            problems.append(Problem(filename, number, "'outputs' must be a list"))
+        if len(problems) >= 20:
+            break
+    return problems
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def schema_problems(nb: NotebookNode, filename: str) -> list[Problem]:
+    """What nbformat's own JSON schema finds wrong (at most 20 problems)."""
     problems: list[Problem] = []
     try:
         validator = nbformat.validator.get_validator(4, nb.get("nbformat_minor", 4))
@@ -158,7 +220,7 @@ def validate_notebook(nb_or_bytes: NotebookNode | dict[str, Any] | bytes | str, 
         nb = read_notebook(nb_or_bytes, filename)
     except NotebookFormatError as exc:
         return exc.problems
-    problems = _schema_problems(nb, filename)
+    problems = schema_problems(nb, filename)
     cells = nb.get("cells")
     if not isinstance(cells, list) or not all(isinstance(c, dict) and "cell_type" in c for c in cells):
         return problems or [Problem(filename, None, "not a valid notebook (nbformat v4): bad cells")]

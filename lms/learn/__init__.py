@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..catalog import course_or_404
+from ..content.loader import never_served
 from ..content.quiz import QuizResult
 from ..extensions import db, select_locale
 from ..models import Course, CourseAsset, Enrolment, Item
@@ -189,10 +190,14 @@ def submit_quiz(slug: str, item_slug: str):  # noqa: ANN201
 
 @bp.get("/<slug>/files/<path:path>")
 def asset(slug: str, path: str):  # noqa: ANN201
+    # Course files are public like the course page (overview images show to visitors); only files published
+    # content uses are stored, and notebook sources, quizzes and the manifest are refused even if one were.
+    if never_served(path):
+        abort(404)
     course = course_or_404(slug)
     row = db.session.execute(
         sa.select(CourseAsset.content, CourseAsset.media_type, CourseAsset.sha256).where(
-            CourseAsset.course_id == course.id, CourseAsset.path == path
+            CourseAsset.course_id == course.id, CourseAsset.path == path, CourseAsset.public
         )
     ).first()
     if row is None:

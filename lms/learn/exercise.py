@@ -28,6 +28,8 @@ bp = Blueprint("exercise", __name__, url_prefix="/courses")
 MESSAGES = {
     "upload.empty": _l("빈 파일입니다. 노트북(.ipynb) 파일을 골라 주세요."),
     "upload.not_a_notebook": _l("Jupyter 노트북(.ipynb) 파일이 아닙니다. 파일을 확인해 주세요."),
+    "upload.invalid": _l("노트북 형식이 올바르지 않습니다. Jupyter나 VS Code에서 다시 저장한 뒤 올려 주세요."),
+    "upload.too_large": _l("노트북 파일이 너무 큽니다. 셀 출력을 모두 지운 뒤 다시 올려 주세요."),
     "job.failed": _l("채점 작업이 실패했습니다. 다시 시도해 주세요."),
     "job.no_isolation": _l("채점 환경이 준비되지 않았습니다. 관리자에게 알려 주세요."),
     "job.lost": _l("채점 작업이 끝나지 않았습니다(서버 재시작 등). 다시 시도해 주세요."),
@@ -75,13 +77,18 @@ def _answers_from_form(item: Item) -> dict[str, str]:
 
 
 def answers_of(notebook: dict) -> dict[str, str]:
-    """The answers in a submitted notebook, by grade_id."""
+    """The answers in a submitted notebook, by grade_id (a malformed notebook stored earlier gives none)."""
     found = {}
-    for cell in notebook.get("cells", []):
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict):
+            continue
         gid = grade_id(cell)
-        if gid and is_solution(cell):
-            source = cell.get("source", "")
-            found[gid] = "".join(source) if isinstance(source, list) else source
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if gid and is_solution(cell) and isinstance(source, str):
+            found[gid] = source
     return found
 
 
@@ -166,9 +173,9 @@ def upload(slug: str, item_slug: str):  # noqa: ANN201
         flash(_("올릴 노트북(.ipynb) 파일을 골라 주세요."), "error")
         return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
     try:
-        notebook, missing = exercises.read_upload(item, file.read())
+        notebook, missing = exercises.read_upload(item, file.read(exercises.MAX_UPLOAD_BYTES + 1), file.filename)
     except exercises.UploadError as exc:
-        flash(message(str(exc)), "error")
+        flash(message(exc.code) + (f" ({exc.detail})" if exc.detail else ""), "error")
         return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
     if missing:
         flash(_("답안 셀을 찾지 못했습니다: %(ids)s. 해당 셀은 0점으로 채점됩니다.", ids=", ".join(missing)), "error")
@@ -237,9 +244,13 @@ def download(slug: str, item_slug: str):  # noqa: ANN201
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{course.slug}/{path}", json.dumps(item.data["release"], ensure_ascii=False, indent=1))
+        # The files the exercise reads (its data), found at import: never the whole course folder, never what only
+        # its hidden tests read.
         assets = db.session.execute(
             sa.select(CourseAsset.path, CourseAsset.content).where(
-                CourseAsset.course_id == course.id, CourseAsset.path.like("data/%")
+                CourseAsset.course_id == course.id,
+                CourseAsset.path.in_(item.data.get("files") or []),
+                CourseAsset.public,
             )
         ).all()
         for asset_path, content in assets:

@@ -12,18 +12,33 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..grading.grader import GradeResult, NotebookRun
-from ..grading.notebook import NotebookFormatError, grade_id, is_solution, merge_submission, read_notebook
+from ..grading.notebook import (
+    NotebookFormatError,
+    grade_id,
+    is_solution,
+    merge_submission,
+    read_notebook,
+    schema_problems,
+)
 from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, Submission, utcnow
 from .learning import enrolment_for, progress_row, recompute, record, visit
 
 PASS_SCORE = 60
 MAX_ANSWER_CHARS = 100_000
+# An uploaded notebook keeps its outputs (plots) until it is merged; more than this is not a learner's answer.
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 # A job not finished by then lost its worker (a restart, a crash): the learner may retry it.
 STALE_AFTER = timedelta(minutes=5)
 
 
 class UploadError(ValueError):
-    """An uploaded file that cannot be used as a submission; the message is a translatable code."""
+    """An uploaded file that cannot be used as a submission; the message is a translatable code, `detail` says
+    what is wrong in the file (untranslated, from the notebook checks)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail[:200]
 
 
 def answer_cells(item: Item) -> list[dict[str, Any]]:
@@ -65,15 +80,32 @@ def notebook_with_answers(item: Item, answers: dict[str, str]) -> dict[str, Any]
     return notebook
 
 
-def read_upload(item: Item, raw: bytes) -> tuple[dict[str, Any], list[str]]:
-    """Parse an uploaded .ipynb; returns it and the grade_ids of answer cells that could not be found."""
+def read_upload(item: Item, raw: bytes, filename: str = "upload.ipynb") -> tuple[dict[str, Any], list[str]]:
+    """Parse an uploaded .ipynb; returns it and the grade_ids of answer cells that could not be found.
+
+    Everything is checked before anything is stored (size, JSON, nesting, nbformat schema and the cell types the
+    pages and the grader read), so a stored submission can always be shown and graded.
+    """
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise UploadError("upload.too_large")
     if not raw.strip():
         raise UploadError("upload.empty")
     try:
-        notebook = read_notebook(raw, "upload.ipynb")
-    except NotebookFormatError:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise UploadError("upload.invalid", f"{filename}: nested too deeply") from None
+    except ValueError:  # not UTF-8, not JSON
         raise UploadError("upload.not_a_notebook") from None
-    _, missing = merge_submission(item.data["notebook"], notebook)
+    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
+        raise UploadError("upload.not_a_notebook")
+    try:
+        notebook = read_notebook(data, filename)
+        problems = schema_problems(notebook, filename)
+        if problems:
+            raise NotebookFormatError(problems)
+        _, missing = merge_submission(item.data["notebook"], notebook)
+    except NotebookFormatError as exc:
+        raise UploadError("upload.invalid", str(exc.problems[0])) from None
     return json.loads(json.dumps(notebook)), missing
 
 
