@@ -73,7 +73,7 @@ def snapshot(rng: np.random.Generator, unbalance: float, impacts: float) -> np.n
         period = 1 / BPFO_HZ
         k = np.arange(int(1 / period) + 2)
         starts = k * period + rng.uniform(0, period) + rng.normal(0, 0.005 * period, k.size)
-        for s, amp in zip(starts, impacts * rng.uniform(0.8, 1.2, k.size)):
+        for s, amp in zip(starts, impacts * rng.uniform(0.8, 1.2, k.size), strict=True):
             dt = t - s
             on = (dt >= 0) & (dt < 0.01)
             x[on] += amp * np.exp(-dt[on] / 0.0012) * np.sin(2 * np.pi * RESONANCE_HZ * dt[on])
@@ -167,7 +167,9 @@ def simulate(rng: np.random.Generator, asset: str) -> list[str]:
     acc[idle] = rng.uniform(0.01, 0.02, idle.sum())
     env[idle] = rng.uniform(0.003, 0.006, idle.sum())
     crest[idle] = rng.uniform(3.0, 4.0, idle.sum())
-    temp[idle] = np.array([ambient_c(t) for t, o in zip(times, idle) if o]) + rng.normal(0, 0.5, idle.sum())
+    temp[idle] = np.array([ambient_c(t) for t, o in zip(times, idle, strict=True) if o]) + rng.normal(
+        0, 0.5, idle.sum()
+    )
     vel, acc, env = vel * gain, acc * gain, env * gain
     lost = rng.random(n) < 0.006  # wireless packets that never arrived
     rows = []
@@ -187,7 +189,14 @@ MAINTENANCE = [
     ("2025-01-22 09:40", "P-103", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-01-23 14:10", "P-104", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-03-12 10:00", "P-103", "corrective", "coupling", "진동 증가 민원, 커플링 정렬 불량 확인 후 재정렬", 3),
-    ("2025-04-18 09:40", "P-101", "corrective", "bearing", "운전 중 이음·발열로 정지, DE 베어링 외륜 박리 확인, 베어링 교체", 14),
+    (
+        "2025-04-18 09:40",
+        "P-101",
+        "corrective",
+        "bearing",
+        "운전 중 이음·발열로 정지, DE 베어링 외륜 박리 확인, 베어링 교체",
+        14,
+    ),
     ("2025-04-21 09:00", "P-101", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-04-22 11:00", "P-102", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-04-23 10:20", "P-103", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
@@ -204,13 +213,34 @@ MAINTENANCE = [
     ("2025-08-01 06:00", "P-103", "preventive", "pump", "하계 정기 휴무 중 전 설비 점검", 108),
     ("2025-08-01 06:00", "P-104", "preventive", "pump", "하계 정기 휴무 중 전 설비 점검", 108),
     ("2025-09-02 16:00", "P-102", "inspection", "bearing", "소음 신고, 청음 점검 결과 특이 사항 없음", 0),
-    ("2025-09-23 15:20", "P-102", "corrective", "bearing", "베어링 온도 경보로 정지, DE 베어링 외륜 손상, 베어링 교체", 11),
+    (
+        "2025-09-23 15:20",
+        "P-102",
+        "corrective",
+        "bearing",
+        "베어링 온도 경보로 정지, DE 베어링 외륜 손상, 베어링 교체",
+        11,
+    ),
     ("2025-10-20 09:20", "P-101", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-10-21 10:00", "P-102", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-10-22 09:30", "P-103", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
     ("2025-10-23 13:40", "P-104", "preventive", "bearing", "정기 그리스 보충(DE/NDE)", 0),
-    ("2025-11-06 02:30", "P-103", "corrective", "bearing", "야간 이음 발생으로 긴급 정지, DE 베어링 외륜 박리, 베어링 교체", 16),
-    ("2025-12-10 13:10", "P-104", "corrective", "bearing", "진동·소음 증가로 정지, DE 베어링 외륜 박리, 베어링 교체", 12),
+    (
+        "2025-11-06 02:30",
+        "P-103",
+        "corrective",
+        "bearing",
+        "야간 이음 발생으로 긴급 정지, DE 베어링 외륜 박리, 베어링 교체",
+        16,
+    ),
+    (
+        "2025-12-10 13:10",
+        "P-104",
+        "corrective",
+        "bearing",
+        "진동·소음 증가로 정지, DE 베어링 외륜 박리, 베어링 교체",
+        12,
+    ),
 ]
 
 

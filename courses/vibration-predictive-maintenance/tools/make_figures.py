@@ -66,7 +66,9 @@ def fig_aliasing() -> None:
     ts = np.arange(0, 0.01, 1 / fs)
     fig, ax = plt.subplots(figsize=(8, 3))
     ax.plot(t * 1000, np.sin(2 * np.pi * f_true * t), color="#bbb", lw=1, label="실제 신호 1,300 Hz")
-    ax.plot(t * 1000, np.sin(2 * np.pi * (f_true - fs) * t), color="#d62728", ls="--", label="샘플이 그리는 신호 300 Hz")
+    ax.plot(
+        t * 1000, np.sin(2 * np.pi * (f_true - fs) * t), color="#d62728", ls="--", label="샘플이 그리는 신호 300 Hz"
+    )
     ax.scatter(ts * 1000, np.sin(2 * np.pi * f_true * ts), color="#08519c", zorder=3, label="1,000 Hz로 찍은 샘플")
     ax.set_xlabel("시간 (ms)")
     ax.set_yticks([])
@@ -105,7 +107,9 @@ def fig_envelope(w: pd.DataFrame, fs: float) -> None:
     axes[0].legend(frameon=False, fontsize=8, loc="upper right")
     f, a = amplitude_spectrum(x, fs)
     axes[1].plot(f[f <= 4000], a[f <= 4000], color="#08519c", lw=0.7)
-    axes[1].set_title("가속도 스펙트럼: 충격 에너지는 2.8 kHz 근처에 퍼져 있고 BPFO 줄은 보이지 않습니다", loc="left", fontsize=10)
+    axes[1].set_title(
+        "가속도 스펙트럼: 충격 에너지는 2.8 kHz 근처에 퍼져 있고 BPFO 줄은 보이지 않습니다", loc="left", fontsize=10
+    )
     axes[1].set_xlabel("주파수 (Hz)")
     axes[1].set_ylabel("g")
     fe, ae = amplitude_spectrum(env - env.mean(), fs)
@@ -138,7 +142,7 @@ def fig_pf_trend(trend: pd.DataFrame, log: pd.DataFrame) -> None:
     axes[1].plot(d["timestamp"], d["velocity_rms_mm_s"], color="#08519c", lw=0.8)
     colors = ("#e5f5e0", "#fff7bc", "#fee6ce", "#fcbba1")
     bounds = (0, *ZONES_RIGID, 8)
-    for (lo, hi), c, z in zip(zip(bounds[:-1], bounds[1:]), colors, "ABCD"):
+    for (lo, hi), c, z in zip(zip(bounds[:-1], bounds[1:], strict=True), colors, "ABCD", strict=True):
         axes[1].axhspan(lo, hi, color=c, zorder=0)
         axes[1].text(d["timestamp"].iloc[0], min(hi, 6) - 0.45, f"구역 {z}", fontsize=8, color="#555")
     axes[1].set_ylim(0, 6)
@@ -156,7 +160,7 @@ def fig_zones() -> None:
     fig, ax = plt.subplots(figsize=(7, 2.6))
     rows = (("강성 기초", ZONES_RIGID), ("유연 기초", (2.3, 4.5, 7.1)))
     colors = ("#a1d99b", "#fff7bc", "#fdae6b", "#fb6a4a")
-    for y, (name, b) in enumerate(rows):
+    for y, (_name, b) in enumerate(rows):
         edges = (0, *b, 11)
         for k in range(4):
             ax.barh(y, edges[k + 1] - edges[k], left=edges[k], color=colors[k], edgecolor="white", height=0.6)
@@ -178,7 +182,9 @@ def fig_alarm_timeline(trend: pd.DataFrame, log: pd.DataFrame) -> None:
     first = run["segment"].isna()
     run["segment"] = run["segment"].fillna(pd.Timestamp("2025-01-01"))
     age = run["timestamp"] - run["segment"]
-    run["baseline"] = np.where(first, age < pd.Timedelta("28D"), (age >= pd.Timedelta("2D")) & (age < pd.Timedelta("16D")))
+    run["baseline"] = np.where(
+        first, age < pd.Timedelta("28D"), (age >= pd.Timedelta("2D")) & (age < pd.Timedelta("16D"))
+    )
     run["live"] = ~run["baseline"] & (first | (age >= pd.Timedelta("2D")))
     run = run.sort_values(["asset", "timestamp"]).reset_index(drop=True)
     run["ISO B/C 초과"] = run["velocity_rms_mm_s"] > ZONES_RIGID[1]
@@ -203,8 +209,14 @@ def fig_alarm_timeline(trend: pd.DataFrame, log: pd.DataFrame) -> None:
         for j, rule in enumerate(rules):
             y = i * 5 + j
             confirmed = g[rule].astype(int).rolling(2).sum().eq(2).to_numpy()
-            ax.scatter(g["timestamp"][confirmed], np.full(confirmed.sum(), y), marker="|", s=40,
-                       color=("#6a51a3", "#08519c", "#d62728", "#2ca02c")[j], label=rule if i == 0 else None)
+            ax.scatter(
+                g["timestamp"][confirmed],
+                np.full(confirmed.sum(), y),
+                marker="|",
+                s=40,
+                color=("#6a51a3", "#08519c", "#d62728", "#2ca02c")[j],
+                label=rule if i == 0 else None,
+            )
         for t in events[events["asset"] == asset]["opened_at"]:
             ax.fill_between([t - pd.Timedelta("60D"), t], i * 5 - 0.6, i * 5 + 3.6, color="#eee", zorder=0)
             ax.scatter([t], [i * 5 + 1.5], marker="X", s=80, color="#000", zorder=3)
