@@ -169,8 +169,9 @@ def fig_zones() -> None:
             ax.text(v, y + 0.38, f"{v}", ha="center", fontsize=8)
     ax.set_yticks([0, 1], [r[0] for r in rows])
     ax.set_xlim(0, 11)
+    ax.set_ylim(-0.5, 1.75)
     ax.set_xlabel("광대역 진동 속도 RMS (mm/s, 10~1,000 Hz)")
-    ax.set_title("ISO 20816-3 그룹 2(15~300 kW) 구역 경계 (지침값)", fontsize=10)
+    ax.set_title("ISO 20816-3 그룹 2(15~300 kW) 구역 경계 (지침값)", fontsize=10, pad=10)
     save(fig, "iso20816-3-group2-zones.svg")
 
 
