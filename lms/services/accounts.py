@@ -211,12 +211,15 @@ _IDENTITY = PreparedRead(
 
 def identity(session: orm.Session, cookie_id: str, lifetime: timedelta) -> Identity | None:
     """The user of the sign-in named by `cookie_id` ("<user id>:<key>", from the session or remember-me cookie);
-    None when it was ended (logout, password change), is older than `lifetime`, or the id is malformed."""
+    None when it was ended (logout, password change), is older than `lifetime`, the account is deactivated, or the
+    id is malformed."""
     user_id, _, key = cookie_id.partition(":")
     if not (user_id.isdigit() and key) or int(user_id) > MAX_ID:
         return None
     key_hash = _key_hash(key)
     row = _IDENTITY.first(session, user_id=int(user_id), key_hash=key_hash)
     if row is None or not hmac.compare_digest(row.key_hash, key_hash) or row.created_at < utcnow() - lifetime:
+        return None
+    if not row.active:  # a deactivated account is signed out at once
         return None
     return Identity(row.id, row.name, row.email, row.role, row.active, key)

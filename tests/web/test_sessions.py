@@ -132,3 +132,13 @@ def test_the_remember_me_cookie_lives_thirty_days_and_the_server_agrees(app, act
 def _csrf(client) -> str:
     page = client.get("/auth/login").get_data(as_text=True)
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def test_a_deactivated_account_is_signed_out_at_once(actions, client, session):
+    user = actions.user("gone@example.com")
+    remember_login(actions, "gone@example.com")
+    assert signed_in_as(client, "gone@example.com")
+    user.active = False
+    session.commit()
+    assert not signed_in_as(client, "gone@example.com")
+    assert actions.login("gone@example.com").status_code == 422
