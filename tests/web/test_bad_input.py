@@ -2,8 +2,8 @@
 
 For every rule, each numeric or path argument is replaced by huge, negative and non-numeric values (the other
 arguments keep real values from the fixture courses), and every page is asked for with an absurd page number, huge
-ids in its query and a `next` that tries to inject a header, as each role, with GET and with POST (with a valid CSRF
-token, so the views' own code runs).
+ids and an overlong search in its query and a `next` that tries to inject a header, as each role, with GET and with
+POST (with a valid CSRF token and overlong or absurd form fields, so the views' own code runs).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from flask import Flask
 HUGE = "99999999999999999999"
 BAD_NUMBERS = [HUGE, "9223372036854775808", "2147483648", "-1", "abc", "1e9"]
 CRLF_NEXT = "/%0d%0aLocation:%20https://evil.example/"
-QUERY = f"?page={HUGE}&attempt={HUGE}&submission={HUGE}&next={CRLF_NEXT}"
+LONG = "가나다라" * 2500  # far beyond any field's length
+QUERY = f"?page={HUGE}&attempt={HUGE}&submission={HUGE}&next={CRLF_NEXT}&q={quote(LONG[:2000])}"
 FORM = {
     "page": HUGE,
     "seconds": HUGE,
@@ -26,6 +27,9 @@ FORM = {
     "role": HUGE,
     "email": HUGE,
     "points-explain_choice": HUGE,
+    "comment-explain_choice": LONG,
+    "name": LONG,
+    "cell-total_by_region": LONG,
     "action": "grade",
 }
 # Real values for the string arguments, so each route's own code runs (a course and one of its items).
