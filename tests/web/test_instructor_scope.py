@@ -1,9 +1,14 @@
 """Instructors see and grade only the courses they teach; admins link instructors to courses."""
 
+import shutil
+
 import pytest
 import sqlalchemy as sa
 
+from lms.content.importer import import_courses
 from lms.models import Course, CourseInstructor, Submission
+from lms.services import teaching
+from tests.conftest import FIXTURES
 from tests.web.test_exercises import COURSE, SOLUTIONS, submit
 
 
@@ -82,3 +87,31 @@ def test_only_admins_manage_course_instructors(actions, client, session, role):
     lab = course_id(session, "notebook-lab")
     assert client.get(f"/admin/courses/{lab}/instructors").status_code == 403
     assert actions.post(f"/admin/courses/{lab}/instructors", {"email": f"{role}@example.com"}).status_code == 403
+
+
+def test_import_links_existing_accounts_and_follows_the_manifest(actions, session, tmp_path):
+    manifest_teacher = actions.user("lead@example.com", role="instructor")
+    admin_teacher = actions.user("helper@example.com", role="instructor")
+    folder = tmp_path / "lab-copy"
+    shutil.copytree(FIXTURES / "courses" / "notebook-lab", folder)
+    manifest = folder / "course.yml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("instructor@example.com", "Lead@Example.com"), encoding="utf-8"
+    )
+    assert "lab-copy" in import_courses(session, tmp_path).imported
+    course = session.scalar(sa.select(Course).where(Course.slug == "lab-copy"))
+    teaching.add_instructor(session, course, admin_teacher)
+    session.commit()
+
+    def linked() -> dict[int, str]:
+        rows = session.execute(
+            sa.select(CourseInstructor.user_id, CourseInstructor.source).where(CourseInstructor.course_id == course.id)
+        )
+        return dict(rows.all())
+
+    assert linked() == {manifest_teacher.id: "manifest", admin_teacher.id: "admin"}
+    # The manifest no longer names the lead: that link goes, the admin's stays.
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("    email: Lead@Example.com\n", ""), "utf-8")
+    assert "lab-copy" in import_courses(session, tmp_path).imported
+    session.commit()
+    assert linked() == {admin_teacher.id: "admin"}
