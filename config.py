@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -51,6 +52,8 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # How long "remember me" (and any sign-in) lasts; the server refuses older sign-ins whatever the cookie says.
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(env.get("BAEUM_REMEMBER_DAYS", "30")))
         self.BABEL_DEFAULT_LOCALE = "ko"
         self.BABEL_DEFAULT_TIMEZONE = env.get("BAEUM_TIMEZONE", "Asia/Seoul")
         self.LANGUAGES = ("ko", "en")

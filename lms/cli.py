@@ -17,7 +17,7 @@ from .grading.grader import grade_notebook
 from .grading.notebook import NotebookFormatError, read_notebook
 from .grading.sandbox import default_pool, isolation_report
 from .models import Course, CourseAsset, Item, Role
-from .services.accounts import EmailTaken, create_user
+from .services.accounts import EmailTaken, create_user, find_user_by_email, is_weak_password, reset_password
 from .setup import print_demo_accounts, setup_database
 
 
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(import_courses_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(reset_password_command)
     app.cli.add_command(grade_command)
     app.cli.add_command(grading_worker_command)
 
@@ -77,12 +78,27 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account for real use."""
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="password")
+    if is_weak_password(password, email):
+        raise click.BadParameter("a common or easily guessed password; choose another", param_hint="password")
     try:
         user = create_user(db.session, name=name, email=email, password=password, role=Role.ADMIN)
     except EmailTaken:
         raise click.ClickException(f"an account with {email} exists already") from None
     db.session.commit()
     click.echo(f"admin {user.email} created")
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.option("--email", prompt=True)
+def reset_password_command(email: str) -> None:
+    """Give an account a new random password and sign it out on every device; prints the password."""
+    user = find_user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account with {email}")
+    temporary = reset_password(db.session, user)
+    db.session.commit()
+    click.echo(f"new password for {user.email}: {temporary}")
 
 
 @click.command("grade")

@@ -17,7 +17,7 @@ from .extensions import alembic, babel, csrf, db, limiter, login_manager, select
 from .services import accounts
 from .sessions import RememberingSessionInterface
 from .setup import auto_setup
-from .web import register_template_helpers
+from .web import register_converters, register_template_helpers
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,10 +51,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.login_message = _l("이 페이지를 보려면 로그인해 주세요.")
     login_manager.localize_callback = str  # the message in the visitor's language, as a plain string for the session
     login_manager.login_message_category = "info"
+    # The session and remember-me cookies name a sign-in ("<user id>:<key>"); one that ended or grew too old
+    # on the server is nobody, whatever the cookie says.
     login_manager.user_loader(
-        lambda user_id: accounts.identity(db.session, int(user_id)) if user_id.isdigit() else None
+        lambda cookie_id: accounts.identity(db.session, cookie_id, app.config["REMEMBER_COOKIE_DURATION"])
     )
 
+    register_converters(app)
     register_template_helpers(app)
     errors.init_app(app)
     for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, learn.exercise.bp, dashboard.bp, admin.bp, teach.bp):

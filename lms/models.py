@@ -10,6 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The largest id an INTEGER column holds (PostgreSQL's int4): larger numbers name nothing and are refused before they
+# reach the database, where they would overflow.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -81,8 +85,11 @@ class SignedIn:
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        return str(self.id)
+    def get_id(self) -> str | None:
+        # Flask-Login keeps this in the session and the remember-me cookie. It names one sign-in (a row of
+        # `sign_in`), so ending that row on the server ends both cookies; an object without one cannot sign in.
+        sign_in = getattr(self, "sign_in", None)
+        return f"{self.id}:{sign_in}" if sign_in else None
 
     @property
     def is_admin(self) -> bool:
@@ -107,6 +114,19 @@ class User(SignedIn, Base):
     last_login_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class SignIn(Base):
+    """One signed-in browser: the session and remember-me cookies carry its key, so deleting the row (logout, a
+    password change or reset) ends them on the server. Only a hash of the key is stored."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Course(Base):
@@ -135,6 +155,20 @@ class Course(Base):
     modules: Mapped[list[CourseModule]] = relationship(
         back_populates="course", order_by="CourseModule.position", cascade="all, delete-orphan"
     )
+
+
+class CourseInstructor(Base):
+    """An instructor who teaches a course: from the manifest's `instructors` (by e-mail) or added by an admin.
+    Instructors see and grade only their courses' learners and submissions."""
+
+    __tablename__ = "course_instructor"
+
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    source: Mapped[str] = mapped_column(sa.String(10), default="admin")  # manifest | admin
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CourseModule(Base):

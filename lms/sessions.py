@@ -5,6 +5,8 @@ itsdangerous cost ~0.1 ms, a tenth of a cached lesson page. A cookie's contents 
 covers them), so once a cookie string has been verified its contents can be reused; only its age depends on the
 clock, and it is checked again on every request, as Flask does. Only sessions of plain values (strings, numbers,
 booleans) are remembered, and each request gets its own copy, so nothing a request changes leaks into another.
+Who is signed in is never remembered here: the session names a sign-in that the identity read looks up on every
+request, so the cookie of a sign-in that ended (logout, password change) is refused even when it comes from this cache.
 """
 
 from __future__ import annotations

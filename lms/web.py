@@ -6,12 +6,14 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
+from .models import MAX_ID
 
 LABELS = {
     "track": {
@@ -67,13 +69,40 @@ def best_effort_write(write: Callable[[], object]) -> None:
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """`target` when it is a path on this site, else `fallback` (no open redirects)."""
-    if not target:
+    """`target` when it is a path on this site, else `fallback` (no open redirects, no control characters that
+    would split the Location header)."""
+    if not target or not target.isprintable():
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return fallback
     return target
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number an id column can hold, else the URL matches nothing (404)."""
+
+    def __init__(self, map: object, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)  # type: ignore[arg-type]
+
+
+MAX_PAGE = 10_000
+
+
+def page_number() -> int:
+    """The `page` query argument: 1 when missing or not a positive number; beyond any list (404) when absurd."""
+    page = request.args.get("page", 1, type=int) or 1
+    if page > MAX_PAGE:
+        abort(404)
+    return max(1, page)
+
+
+def id_arg(name: str) -> int | None:
+    """An id given as a query argument (`?attempt=3`): None when missing or not a number; 404 when out of range."""
+    value = request.args.get(name, type=int)
+    if value is not None and not 0 < value <= MAX_ID:
+        abort(404)
+    return value
 
 
 def minutes_text(minutes: int) -> str:
@@ -87,6 +116,11 @@ def url_with(**changes: object) -> str:
     """The current page's URL with some query arguments changed (pagination, filters)."""
     args = {**request.args.to_dict(), **{k: v for k, v in changes.items() if v is not None}}
     return url_for(request.endpoint or "catalog.index", **(request.view_args or {}), **args)
+
+
+def register_converters(app: Flask) -> None:
+    """Before any blueprint adds its routes."""
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_template_helpers(app: Flask) -> None:

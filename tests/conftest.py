@@ -11,7 +11,7 @@ from pathlib import Path
 import flask_babel
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from lms.content.importer import import_courses
@@ -57,7 +57,15 @@ def make_app(url: str, **overrides: object) -> Flask:
     app.before_request(flask_babel.refresh)
     # ... and so the session outlives a request too: make each request read current rows, as a fresh session does.
     app.before_request(lambda: db.session.expire_all())
+    # ... and Flask-Login (the signed-in user) and Flask-WTF (the CSRF token) keep per-request values in `g`: make
+    # each request find them from its own cookies, as in production.
+    app.before_request(_forget_request_globals)
     return app
+
+
+def _forget_request_globals() -> None:
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
 
 
 def reset_database(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Administration: platform figures, users and their roles, courses with completion."""
+"""Administration: platform figures, users and their roles, courses with completion and their instructors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from ..extensions import db
 from ..grading.sandbox import isolation_report
 from ..models import Course, Enrolment, Role, User
 from ..permissions import admin_required
+from ..services import teaching
+from ..services.accounts import find_user_by_email
+from ..web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -46,7 +49,7 @@ def index():  # noqa: ANN201
 @admin_required
 def users():  # noqa: ANN201
     q = request.args.get("q", "").strip()[:100]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     per_page = 20
     query = sa.select(User)
     if q:
@@ -89,3 +92,49 @@ def set_role(user_id: int):  # noqa: ANN201
     return redirect(
         request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("admin.users")
     )
+
+
+def _course_or_404(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.get("/courses/<int:course_id>/instructors")
+@admin_required
+def instructors(course_id: int):  # noqa: ANN201
+    course = _course_or_404(course_id)
+    return render_template(
+        "admin/instructors.html", course=course, instructors=teaching.instructors_of(db.session, course.id)
+    )
+
+
+@bp.post("/courses/<int:course_id>/instructors")
+@admin_required
+def add_instructor(course_id: int):  # noqa: ANN201
+    course = _course_or_404(course_id)
+    user = find_user_by_email(db.session, request.form.get("email", "")[:254])
+    if user is None:
+        flash(_("그 이메일의 계정이 없습니다."), "error")
+    else:
+        try:
+            teaching.add_instructor(db.session, course, user)
+        except teaching.NotAnInstructor:
+            flash(_("강사 역할의 계정만 강좌에 연결할 수 있습니다. 먼저 역할을 바꾸세요."), "error")
+        else:
+            db.session.commit()
+            current_app.logger.info("user %s linked to course %s by %s", user.id, course.id, current_user.id)
+            flash(_("%(name)s님이 이 강좌를 맡습니다.", name=user.name), "success")
+    return redirect(url_for("admin.instructors", course_id=course.id))
+
+
+@bp.post("/courses/<int:course_id>/instructors/<int:user_id>/remove")
+@admin_required
+def remove_instructor(course_id: int, user_id: int):  # noqa: ANN201
+    course = _course_or_404(course_id)
+    teaching.remove_instructor(db.session, course.id, user_id)
+    db.session.commit()
+    current_app.logger.info("user %s unlinked from course %s by %s", user_id, course.id, current_user.id)
+    flash(_("강사 연결을 해제했습니다."), "success")
+    return redirect(url_for("admin.instructors", course_id=course.id))

@@ -1,14 +1,36 @@
-"""Registration and login forms."""
+"""Registration, login and password forms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, Field, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ..services.accounts import is_weak_password
 from ..web import LABELS
+
+
+def not_common(form: Any, field: Field) -> None:
+    """Refuse passwords from breach corpora and the account's own e-mail address (NIST SP 800-63B)."""
+    email = form.email.data if hasattr(form, "email") else getattr(form, "account_email", "")
+    if field.data and is_weak_password(field.data, email or ""):
+        raise ValidationError(_l("너무 흔하거나 추측하기 쉬운 비밀번호입니다. 다른 비밀번호를 골라 주세요."))
+
+
+def new_password_field(label: Any) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("비밀번호를 입력해 주세요.")),
+            Length(min=8, max=128, message=_l("비밀번호는 8자 이상이어야 합니다.")),
+            not_common,
+        ],
+        description=_l("8자 이상"),
+    )
 
 
 class RegisterForm(FlaskForm):
@@ -21,14 +43,7 @@ class RegisterForm(FlaskForm):
             Length(max=254),
         ],
     )
-    password = PasswordField(
-        _l("비밀번호"),
-        validators=[
-            DataRequired(_l("비밀번호를 입력해 주세요.")),
-            Length(min=8, max=128, message=_l("비밀번호는 8자 이상이어야 합니다.")),
-        ],
-        description=_l("8자 이상"),
-    )
+    password = new_password_field(_l("비밀번호"))
     confirm = PasswordField(
         _l("비밀번호 확인"), validators=[EqualTo("password", message=_l("비밀번호가 서로 다릅니다."))]
     )
@@ -46,3 +61,15 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("이메일"), validators=[DataRequired(_l("이메일을 입력해 주세요."))])
     password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요."))])
     remember = BooleanField(_l("로그인 상태 유지"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("현재 비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요."))])
+    password = new_password_field(_l("새 비밀번호"))
+    confirm = PasswordField(
+        _l("새 비밀번호 확인"), validators=[EqualTo("password", message=_l("비밀번호가 서로 다릅니다."))]
+    )
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = email

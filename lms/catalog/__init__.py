@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Course, Enrolment, Item
 from ..search.index import search
 from ..services import learning
+from ..web import page_number
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -42,7 +43,7 @@ def _filters() -> tuple[dict[str, str], list[sa.ColumnElement[bool]]]:
 def index():  # noqa: ANN201
     chosen, clauses = _filters()
     query = request.args.get("q", "").strip()[:100]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     per_page = current_app.config["PER_PAGE"]
     my = {}
     if current_user.is_authenticated:

@@ -17,6 +17,7 @@ from sqlalchemy import orm
 from ..grading.notebook import cell_points, cell_text, grade_id, is_grade, is_solution, is_task, release_notebook
 from ..models import Course, CourseAsset, CourseModule, Item, utcnow
 from ..search.index import index_course
+from ..services.teaching import sync_manifest_instructors
 from .loader import link_kind, load_courses, resolve_relative
 from .render import LinkResolver, highlight_python, render_markdown
 from .spec import CourseSpec, ItemSpec, Problem
@@ -148,6 +149,7 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
     )
     session.flush()
     index_course(session, course, spec, [item for item, _ in kept])
+    sync_manifest_instructors(session, course)
     return course
 
 

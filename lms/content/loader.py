@@ -337,7 +337,14 @@ class _CourseReader:
             if isinstance(entry, str):
                 result.append({"name": entry, "title": ""})
             elif isinstance(entry, dict) and entry.get("name"):
-                result.append({"name": str(entry["name"]), "title": str(entry.get("title") or "")})
+                instructor = {"name": str(entry["name"]), "title": str(entry.get("title") or "")}
+                # An optional e-mail links the instructor's account to the course (they grade its learners).
+                if entry.get("email"):
+                    email = str(entry["email"]).strip()
+                    if "@" not in email or any(c.isspace() for c in email):
+                        self.out.error(MANIFEST, line_of(entry, "email"), f"'{email}' is not an e-mail address")
+                    instructor["email"] = email
+                result.append(instructor)
             else:
                 self.out.error(MANIFEST, line_of(entry, default=line_of(value)), "an instructor needs a 'name'")
         return result

@@ -16,7 +16,7 @@ from ..extensions import db, select_locale
 from ..models import Course, CourseAsset, Enrolment, Item
 from ..prepared import PreparedRead
 from ..services import learning
-from ..web import best_effort_write
+from ..web import best_effort_write, id_arg
 from . import exercise, pagecache
 
 bp = Blueprint("learn", __name__, url_prefix="/courses")
@@ -123,7 +123,7 @@ def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: 
         return exercise.render_exercise(context)
     attempts = learning.attempts_for(db.session, current_user.id, current.id)
     shown = None
-    if (attempt_id := request.args.get("attempt", type=int)) is not None:
+    if (attempt_id := id_arg("attempt")) is not None:
         shown = next((a for a in attempts if a.id == attempt_id), None)
         if shown is None:
             abort(404)
@@ -159,10 +159,8 @@ def time_spent(slug: str, item_slug: str):  # noqa: ANN201
     item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
     if enrolment is None or item is None:
         abort(404)
-    seconds = request.form.get("seconds", type=int)
-    if seconds is None or seconds < 0:
-        abort(400)
-    counted = learning.add_time(db.session, enrolment, item, seconds)
+    # The page only says "still here" (or "back again" after being hidden); how long is the server's to know.
+    counted = learning.add_time(db.session, enrolment, item, resume=request.form.get("event") == "resume")
     db.session.commit()
     return jsonify(counted=counted)
 

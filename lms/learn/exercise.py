@@ -21,7 +21,7 @@ from ..grading.notebook import grade_id, is_solution
 from ..jobs import enqueue
 from ..models import Course, CourseAsset, Enrolment, Item, Submission
 from ..services import exercises, learning
-from ..web import best_effort_write
+from ..web import best_effort_write, id_arg
 
 bp = Blueprint("exercise", __name__, url_prefix="/courses")
 
@@ -111,7 +111,7 @@ def render_exercise(context: dict) -> str:
     if exercises.has_stale(db.session, current_user.id, item.id):
         best_effort_write(lambda: exercises.expire_stale(db.session, current_user.id, item.id))
     shown = None
-    if (submission_id := request.args.get("submission", type=int)) is not None:
+    if (submission_id := id_arg("submission")) is not None:
         shown = _own_submission(item, submission_id)
     attempts = exercises.submissions_for(db.session, current_user.id, item.id)
     if shown is None:

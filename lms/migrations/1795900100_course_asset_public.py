@@ -1,7 +1,7 @@
 """course files read only by hidden tests are stored but not served
 
 Revision ID: 1795900100
-Revises: 1795811426
+Revises: 1795900000
 Create Date: 2026-12-01 17:55:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "1795900100"
-down_revision: str | Sequence[str] | None = "1795811426"
+down_revision: str | Sequence[str] | None = "1795900000"
 branch_labels: str | Sequence[str] | None = ()
 depends_on: str | Sequence[str] | None = None
 

@@ -1,17 +1,24 @@
-"""Accounts: registration, password checks with Argon2, organisations and the demo accounts."""
+"""Accounts: registration, password checks with Argon2, sign-ins that end on the server, organisations, demo
+accounts."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import orm
 
-from ..models import LearnerType, Organisation, Role, SignedIn, User, utcnow
+from ..models import MAX_ID, LearnerType, Organisation, Role, SignedIn, SignIn, User, utcnow
 from ..prepared import PreparedRead
+from .teaching import link_listed_courses
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a login takes as long either way.
@@ -24,6 +31,22 @@ class EmailTaken(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines)
+
+
+def is_weak_password(password: str, email: str = "") -> bool:
+    """A password found in breach corpora (NIST SP 800-63B), or the account's own e-mail address or its name part."""
+    lowered = password.strip().lower()
+    email = normalise_email(email)
+    return lowered in _common_passwords() or (bool(email) and lowered in (email, email.split("@", 1)[0]))
 
 
 def hash_password(password: str) -> str:
@@ -67,7 +90,15 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    link_listed_courses(session, user)
     return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(session: orm.Session, email: str, password: str) -> User | None:
@@ -116,21 +147,78 @@ def ensure_demo_accounts(session: orm.Session, password: str | None = None) -> l
 
 @dataclass(frozen=True)
 class Identity(SignedIn):
-    """Who is signed in, as a page needs it: read with one plain query per request instead of a whole ORM row."""
+    """Who is signed in, as a page needs it: read with one plain query per request instead of a whole ORM row.
+    `sign_in` is the key of this browser's sign-in, which the session and remember-me cookies carry."""
 
     id: int
     name: str
     email: str
     role: str
     active: bool
+    sign_in: str
 
 
-# Built once: the statement runs on every request of a signed-in user.
+# -- sign-ins: each signed-in browser is a row; its key is in the cookies, only its hash in the database --
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_sign_in(session: orm.Session, user: User, *, remember: bool = False, lifetime: timedelta) -> Identity:
+    """Record a new sign-in for `user` (and forget the user's sign-ins older than `lifetime`)."""
+    session.execute(sa.delete(SignIn).where(SignIn.user_id == user.id, SignIn.created_at < utcnow() - lifetime))
+    key = secrets.token_urlsafe(32)
+    session.add(SignIn(user_id=user.id, key_hash=_key_hash(key), remember=remember))
+    session.flush()
+    return Identity(user.id, user.name, user.email, user.role, user.active, key)
+
+
+def end_sign_in(session: orm.Session, user_id: int, key: str) -> None:
+    session.execute(sa.delete(SignIn).where(SignIn.user_id == user_id, SignIn.key_hash == _key_hash(key)))
+
+
+def end_sign_ins(session: orm.Session, user_id: int, *, keep: str | None = None) -> None:
+    """End every sign-in of the user (but `keep`, the browser that asked)."""
+    statement = sa.delete(SignIn).where(SignIn.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(SignIn.key_hash != _key_hash(keep))
+    session.execute(statement)
+
+
+def change_password(session: orm.Session, user: User, new_password: str, *, keep: str | None = None) -> None:
+    """Set a new password; every other sign-in of the user ends (all of them when `keep` is None: a reset)."""
+    user.password_hash = hash_password(new_password)
+    end_sign_ins(session, user.id, keep=keep)
+
+
+def reset_password(session: orm.Session, user: User) -> str:
+    """Give the user a random temporary password and sign them out everywhere; returns the password."""
+    temporary = secrets.token_urlsafe(12)
+    change_password(session, user, temporary)
+    return temporary
+
+
+# Built once: the statement runs on every request of a signed-in user. One query finds the user and checks that
+# the browser's sign-in still exists.
 _IDENTITY = PreparedRead(
-    sa.select(User.id, User.name, User.email, User.role, User.active).where(User.id == sa.bindparam("user_id"))
+    sa.select(User.id, User.name, User.email, User.role, User.active, SignIn.created_at)
+    .join(SignIn, SignIn.user_id == User.id)
+    .where(User.id == sa.bindparam("user_id"), SignIn.key_hash == sa.bindparam("key_hash"))
 )
 
 
-def identity(session: orm.Session, user_id: int) -> Identity | None:
-    row = _IDENTITY.first(session, user_id=user_id)
-    return Identity(*row) if row is not None else None
+def identity(session: orm.Session, cookie_id: str, lifetime: timedelta) -> Identity | None:
+    """The user of the sign-in named by `cookie_id` ("<user id>:<key>", from the session or remember-me cookie);
+    None when it was ended (logout, password change), is older than `lifetime`, the account is deactivated, or the
+    id is malformed."""
+    user_id, _, key = cookie_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and key) or int(user_id) > MAX_ID:
+        return None
+    # Looked up by the key's hash, so how long the lookup takes says nothing about the key itself.
+    row = _IDENTITY.first(session, user_id=int(user_id), key_hash=_key_hash(key))
+    if row is None or row.created_at < utcnow() - lifetime:
+        return None
+    if not row.active:  # a deactivated account is signed out at once
+        return None
+    return Identity(row.id, row.name, row.email, row.role, row.active, key)

@@ -20,8 +20,9 @@ from ..grading.notebook import (
     read_notebook,
     schema_problems,
 )
-from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, Submission, utcnow
+from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, Role, Submission, utcnow
 from .learning import enrolment_for, progress_row, recompute, record, visit
+from .teaching import taught_course_ids, teaches
 
 PASS_SCORE = 60
 MAX_ANSWER_CHARS = 100_000
@@ -270,13 +271,27 @@ def manual_grades(session: orm.Session, submission_id: int) -> dict[str, ManualG
     return {row.grade_id: row for row in rows}
 
 
-def pending_manual(session: orm.Session) -> sa.Select[tuple[Submission]]:
-    """Graded submissions that still wait for an instructor, oldest first."""
-    return (
+def pending_manual(session: orm.Session, grader_id: int, role: str) -> sa.Select[tuple[Submission]]:
+    """Graded submissions that still wait for an instructor, oldest first: of the courses the grader teaches
+    (every course for an admin)."""
+    query = (
         sa.select(Submission)
         .where(Submission.kind == "grade", Submission.status == "done", sa.not_(Submission.final))
         .order_by(Submission.id)
     )
+    if role != Role.ADMIN:
+        query = query.where(Submission.course_id.in_(taught_course_ids(grader_id)))
+    return query
+
+
+def submission_to_grade(session: orm.Session, submission_id: int, grader_id: int, role: str) -> Submission | None:
+    """A graded submission of a course the grader teaches, else None (whether it exists elsewhere stays unsaid)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.kind != "grade" or submission.status != "done":
+        return None
+    if not teaches(session, grader_id, role, submission.course_id):
+        return None
+    return submission
 
 
 class ManualGradeError(ValueError):

@@ -12,7 +12,10 @@ from ..content.quiz import QuizResult, grade_quiz
 from ..content.spec import CompletionRule, Option, Question
 from ..models import Course, CourseModule, Enrolment, Item, ItemProgress, LearningRecord, QuizAttempt, utcnow
 
-MAX_SECONDS_PER_REPORT = 30 * 60
+# Time on task is what the server's clock shows between a learner's consecutive events in a course (a page view, a
+# heartbeat the open page sends each minute while visible, a submission), counted to the item of the later event. A
+# silence longer than this means the learner was away; it counts this much at most.
+MAX_SECONDS_BETWEEN_EVENTS = 5 * 60
 
 
 def record(
@@ -83,15 +86,27 @@ def visit(session: orm.Session, enrolment: Enrolment, item: Item | OutlineItem) 
     enrolment.last_activity_at = utcnow()
 
 
-def add_time(session: orm.Session, enrolment: Enrolment, item: Item, seconds: int) -> int:
-    """Add time spent on an item (a report from the page, capped); returns the seconds counted."""
-    seconds = max(0, min(int(seconds), MAX_SECONDS_PER_REPORT))
-    if seconds:
-        row = progress_row(session, enrolment.user_id, item)
-        row.seconds = (row.seconds or 0) + seconds
-        row.updated_at = utcnow()
-        record(session, enrolment.user_id, item.course_id, "experienced", item.id, duration=seconds)
-        enrolment.last_activity_at = utcnow()
+def add_time(session: orm.Session, enrolment: Enrolment, item: Item, *, resume: bool = False) -> int:
+    """Count the time since the learner's previous event in the course, by the server's clock and capped, to this
+    item; returns the seconds counted. `resume` (the page became visible again) restarts the clock and counts
+    nothing. Whatever a page claims, the counted time never exceeds the time that passed."""
+    now = utcnow()
+    since = enrolment.last_activity_at
+    seconds = 0 if resume or since is None else int(min((now - since).total_seconds(), MAX_SECONDS_BETWEEN_EVENTS))
+    # Move the clock only if nobody else moved it meanwhile: two reports of the same moment never both count it.
+    moved = session.execute(
+        sa.update(Enrolment)
+        .where(Enrolment.id == enrolment.id, Enrolment.last_activity_at == since)
+        .values(last_activity_at=now, last_item_id=item.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    enrolment.last_activity_at, enrolment.last_item_id = now, item.id
+    if not moved or seconds < 1:
+        return 0
+    row = progress_row(session, enrolment.user_id, item)
+    row.seconds = (row.seconds or 0) + seconds
+    row.updated_at = now
+    record(session, enrolment.user_id, item.course_id, "experienced", item.id, duration=seconds)
     return seconds
 
 

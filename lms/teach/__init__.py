@@ -1,4 +1,4 @@
-"""Instructors: notebook answers waiting for manual grading, and grading them with a comment."""
+"""Instructors: notebook answers waiting for manual grading in the courses they teach, and grading them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..grading.notebook import grade_id
 from ..models import Course, Item, Submission, User
 from ..permissions import role_required
 from ..services import exercises
+from ..web import page_number
 
 bp = Blueprint("teach", __name__, url_prefix="/teach")
 instructor_required = role_required("instructor")
@@ -24,9 +25,9 @@ instructor_required = role_required("instructor")
 @bp.get("/")
 @instructor_required
 def index():  # noqa: ANN201
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     per_page = 20
-    pending = exercises.pending_manual(db.session)
+    pending = exercises.pending_manual(db.session, current_user.id, current_user.role)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
     rows = db.session.execute(
         pending.with_only_columns(
@@ -53,8 +54,9 @@ def index():  # noqa: ANN201
 @bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
 @instructor_required
 def grade(submission_id: int):  # noqa: ANN201
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.kind != "grade" or submission.status != "done":
+    # Another course's submission is "not found": its learner's name and answers are none of this grader's business.
+    submission = exercises.submission_to_grade(db.session, submission_id, current_user.id, current_user.role)
+    if submission is None:
         abort(404)
     result = GradeResult.from_dict(submission.result)
     manual_items = [g for g in result.grades if g.status == "manual"]

@@ -108,7 +108,9 @@ def test_every_shipped_course_has_notebook_exercises_where_code_fits():
 
 
 def test_the_glossary_has_one_row_per_term_sorted_by_the_korean_column():
-    rows = [line for line in (COURSES / "GLOSSARY.md").read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    rows = [
+        line for line in (COURSES / "GLOSSARY.md").read_text(encoding="utf-8").splitlines() if line.startswith("| ")
+    ]
     terms = [row.split("|")[1].strip() for row in rows[1:]]  # after the header row
     assert len(terms) == len(set(terms)), [t for t in terms if terms.count(t) > 1]
     assert terms == sorted(terms)

@@ -1,5 +1,6 @@
 """The course format: what a valid folder yields and how broken files are reported."""
 
+import shutil
 from pathlib import Path
 
 from lms.content.loader import content_hash, load_course, load_courses
@@ -87,3 +88,17 @@ def test_content_hash_changes_with_any_file(tmp_path):
     assert content_hash(folder) == before
     (folder / "data" / "sample.csv").write_text("changed\n", encoding="utf-8")
     assert content_hash(folder) != before
+
+
+def test_an_instructor_may_give_an_e_mail_and_a_wrong_one_is_reported(tmp_path):
+    folder = tmp_path / "lab"
+    shutil.copytree(FIXTURES / "courses" / "notebook-lab", folder)
+    course = load_course(folder).course
+    assert course.instructors == [{"name": "이강사", "title": "데이터 분석 강사", "email": "instructor@example.com"}]
+    manifest = folder / "course.yml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("instructor@example.com", "not an address"), encoding="utf-8"
+    )
+    result = load_course(folder)
+    assert result.course is None
+    assert [str(p) for p in result.problems] == ["lab/course.yml:11: 'not an address' is not an e-mail address"]

@@ -54,8 +54,28 @@ def test_register_twice_with_the_same_email(actions):
             "learner_type": "student",
         },
     )
+    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "이미 가입된 이메일입니다" in response.get_data(as_text=True)
+    # Neutral, like the login's message: it does not confirm that the address has an account.
+    assert "이 정보로는 가입할 수 없습니다. 이미 가입했다면 로그인해 주세요." in page
+    assert "이미 가입된 이메일" not in page
+
+
+def test_common_or_guessable_passwords_are_refused(actions, session):
+    for password in ("11111111", "password1", "Qwerty123", "guess@example.com"):
+        response = actions.post(
+            "/auth/register",
+            {
+                "name": "흔한",
+                "email": "guess@example.com",
+                "password": password,
+                "confirm": password,
+                "learner_type": "student",
+            },
+        )
+        assert response.status_code == 422, password
+        assert "너무 흔하거나 추측하기 쉬운 비밀번호입니다." in response.get_data(as_text=True)
+    assert session.scalar(sa.select(User).where(User.email == "guess@example.com")) is None
 
 
 def test_login_wrong_password_then_right(actions, client):

@@ -1,10 +1,12 @@
 """Taking a course: enrol, read, mark complete, time on task, quizzes, progress and completion."""
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from lms.models import Enrolment, ItemProgress, LearningRecord, QuizAttempt
+from lms.services import learning
 
 COURSE = "/courses/factory-basics"
 
@@ -73,14 +75,59 @@ def test_complete_and_go_to_next(actions):
     assert response.headers["Location"] == f"{COURSE}/items/02-defects"
 
 
-def test_time_spent_is_recorded_and_capped(actions, client, session):
+def step_back(session, user_id: int, seconds: int) -> None:
+    """Let `seconds` pass on the server's clock since the learner's last event."""
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user_id))
+    enrolment.last_activity_at -= timedelta(seconds=seconds)
+    session.commit()
+
+
+def counted(actions, item="01-sensors", **data) -> int:
+    return actions.post(f"{COURSE}/items/{item}/time", data).get_json()["counted"]
+
+
+def test_time_on_task_comes_from_the_servers_clock_not_the_beacon(actions, client, session):
     user = enrol(actions)
-    assert actions.post(f"{COURSE}/items/01-sensors/time", {"seconds": "95"}).get_json() == {"counted": 95}
-    assert actions.post(f"{COURSE}/items/01-sensors/time", {"seconds": "999999"}).get_json() == {"counted": 1800}
-    assert actions.post(f"{COURSE}/items/01-sensors/time", {"seconds": "abc"}).status_code == 400
+    client.get(f"{COURSE}/items/01-sensors")
+    # Ten forged beacons claiming 999999 seconds each, a moment after opening a one-minute lesson.
+    total = sum(counted(actions, seconds="999999") for _ in range(10))
+    assert total <= 5
+    step_back(session, user.id, 90)
+    assert 89 <= counted(actions, seconds="1") <= 95  # what the server saw pass, whatever the page says
+    assert counted(actions) <= 2  # an immediate second report adds (almost) nothing
     row = session.scalar(sa.select(ItemProgress).where(ItemProgress.user_id == user.id))
-    assert row.seconds == 1895 and row.completed_at is None
-    assert "학습 시간 31분" in client.get(f"{COURSE}/items/01-sensors").get_data(as_text=True)
+    assert 89 <= row.seconds <= 100 and row.completed_at is None
+    durations = session.scalars(
+        sa.select(LearningRecord.duration_seconds).where(
+            LearningRecord.user_id == user.id, LearningRecord.verb == "experienced"
+        )
+    ).all()
+    assert sum(durations) == row.seconds
+    page = client.get(f"{COURSE}/items/01-sensors").get_data(as_text=True)
+    assert re.search(r"학습 시간 [12]분<", page)  # a minute and a half, not hours
+
+
+def test_a_long_silence_counts_at_most_the_cap(actions, client, session):
+    user = enrol(actions)
+    client.get(f"{COURSE}/items/01-sensors")
+    step_back(session, user.id, 3 * 3600)
+    assert counted(actions) == learning.MAX_SECONDS_BETWEEN_EVENTS
+
+
+def test_coming_back_to_a_hidden_tab_counts_nothing(actions, client, session):
+    user = enrol(actions)
+    client.get(f"{COURSE}/items/01-sensors")
+    step_back(session, user.id, 600)
+    assert counted(actions, event="resume") == 0
+    step_back(session, user.id, 30)
+    assert 29 <= counted(actions) <= 35
+
+
+def test_time_reports_for_unknown_items_or_without_enrolment_are_refused(actions, client):
+    actions.login_as("learner")
+    assert actions.post(f"{COURSE}/items/01-sensors/time").status_code == 404
+    actions.post(f"{COURSE}/enrol")
+    assert actions.post(f"{COURSE}/items/no-such-item/time").status_code == 404
 
 
 def test_continue_goes_to_the_first_unfinished_item(actions, client):

@@ -1,6 +1,6 @@
 """PreparedRead returns what SQLAlchemy returns, on SQLite and PostgreSQL, whichever connection it runs on."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -47,10 +47,14 @@ def test_lesson_read_matches_and_sees_the_sessions_own_writes(session, actions):
     assert tuple(after) == sqlalchemy_row(session, _COURSE_AND_ENROLMENT, **params)
     assert isinstance(after.last_activity_at, datetime) and after.last_activity_at.tzinfo is not None
 
+    lifetime = timedelta(days=30)
+    signed = accounts.start_sign_in(session, user, lifetime=lifetime)
     user.name = "새 이름"
     session.flush()
-    assert accounts.identity(session, user.id).name == "새 이름"
-    assert accounts.identity(session, user.id + 10_000) is None
+    assert accounts.identity(session, signed.get_id(), lifetime).name == "새 이름"
+    assert accounts.identity(session, f"{user.id + 10_000}:{signed.sign_in}", lifetime) is None
+    assert accounts.identity(session, f"{user.id}:not-the-key", lifetime) is None
+    assert accounts.identity(session, f"{10**30}:{signed.sign_in}", lifetime) is None
 
 
 def test_on_the_engine_pool_without_a_session_transaction(app):
