@@ -185,6 +185,24 @@ TRACKING = [
 
 MARKDOWN_PAYLOADS = MATH + MATHML + SVG + HTML + UNCLOSED + MARKDOWN + TRACKING
 
+
+def leaves_open(payload: str) -> bool:
+    """Whether `payload` ends inside a tag (which then runs on to the next ">") or leaves a <math> or <svg> open
+    (what follows is inside it, and the sanitiser drops what cannot be there): text after it may be lost."""
+    return (
+        payload.rfind("<") > payload.rfind(">")
+        or payload.count("<math") > payload.count("</math")
+        or payload.count("<svg") > payload.count("</svg")
+    )
+
+
+def document(end: str) -> str:
+    """Every payload in one Markdown text, with the paragraph `end` after all that must not swallow it."""
+    closed = [p for p in MARKDOWN_PAYLOADS if not leaves_open(p)]
+    left_open = [p for p in MARKDOWN_PAYLOADS if leaves_open(p)]
+    return "\n\n".join([*closed, end, *left_open])
+
+
 # Notebook outputs (nbformat output dicts): what a learner's code can print on the exercise page.
 NOTEBOOK_OUTPUTS: list[dict] = [
     {"output_type": "display_data", "data": {"text/html": "\n".join(HTML + SVG + MATHML)}, "metadata": {}},

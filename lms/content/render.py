@@ -254,7 +254,7 @@ def sanitize(raw_html: str, resolve_link: LinkResolver | None = None) -> str:
         return value
 
     return nh3.clean(
-        _RAW_TEXT_ELEMENT.sub("", raw_html),
+        _RAW_TEXT_ELEMENT.sub(" ", raw_html),  # a space: "<scr<script></script>ipt>" must not become a tag
         tags=_ALL_TAGS,
         attributes=_ALL_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},

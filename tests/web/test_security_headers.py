@@ -1,0 +1,85 @@
+"""Security headers on every response, and pages that need no inline script or style (so the CSP can forbid them)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+COURSE = "/courses/factory-basics"
+CSP_DIRECTIVES = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def directives(policy: str) -> dict[str, str]:
+    return {
+        part.split(" ", 1)[0]: part.split(" ", 1)[1] if " " in part else ""
+        for part in (p.strip() for p in policy.split(";"))
+        if part
+    }
+
+
+@pytest.mark.parametrize("path", ["/", "/courses/", f"{COURSE}", "/auth/login", "/no-such-page", "/static/css/app.css"])
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    policy = directives(response.headers["Content-Security-Policy"])
+    for name, value in CSP_DIRECTIVES.items():
+        assert policy[name] == value, (name, policy)
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert "unsafe-eval" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert not re.search(r"\d", response.headers.get("Server", "")), response.headers.get("Server")
+
+
+def test_course_files_get_a_sandboxing_policy_of_their_own(client):
+    response = client.get(f"{COURSE}/files/images/flow.svg")
+    policy = directives(response.headers["Content-Security-Policy"])
+    assert policy["default-src"] == "'none'" and "sandbox" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_strict_transport_security_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/courses/").headers
+    secure = client.get("/courses/", base_url="https://localhost")
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+
+
+def test_plain_http_is_not_redirected(client):
+    # HTTPS is the proxy's job; the app must not bounce plain-HTTP development or tests.
+    response = client.get("/courses/")
+    assert response.status_code == 200 and "강좌" in response.get_data(as_text=True)
+
+
+def assert_no_inline_code(page: str, where: str) -> None:
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), f"inline <script> on {where}"
+    assert not re.search(r"<[^>]+\s(style|on[a-z]+)\s*=", page), f"inline style or handler on {where}"
+    assert "<style" not in page, f"<style> on {where}"
+
+
+def test_pages_have_no_inline_script_or_style(actions, client):
+    actions.user("teacher@example.com", role="instructor")
+    actions.login_as("learner")
+    assert_no_inline_code(client.get("/courses/").get_data(as_text=True), "catalog")
+    actions.post(f"{COURSE}/enrol")
+    actions.post("/courses/notebook-lab/enrol")
+    pages = (f"{COURSE}", f"{COURSE}/items/01-sensors", f"{COURSE}/items/check", "/courses/notebook-lab/items/sales")
+    for path in (*pages, "/me/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_no_inline_code(response.get_data(as_text=True), path)
+    actions.logout()
+    actions.login_as("admin")
+    for path in ("/admin/", "/admin/users", "/teach/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_no_inline_code(response.get_data(as_text=True), path)
