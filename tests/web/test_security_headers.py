@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
+
+from config import ROOT
+from lms.cli import QuietRequestHandler
 
 COURSE = "/courses/factory-basics"
 CSP_DIRECTIVES = {
@@ -83,3 +95,49 @@ def test_pages_have_no_inline_script_or_style(actions, client):
         response = client.get(path)
         assert response.status_code == 200, path
         assert_no_inline_code(response.get_data(as_text=True), path)
+
+
+def server_header(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.headers.get("Server", "")
+
+
+def test_the_development_server_names_no_versions(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert server_header(f"http://127.0.0.1:{server.server_port}/static/css/app.css") == "Baeum"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_gunicorn_names_no_version(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite3'}",
+        "BAEUM_INSTANCE_PATH": str(tmp_path),
+        "BAEUM_AUTO_SETUP": "0",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "app:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                header = server_header(f"http://127.0.0.1:{port}/static/css/app.css")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        assert header == "gunicorn"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
