@@ -9,7 +9,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy_lite import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from .models import Base
@@ -20,24 +19,6 @@ alembic = Alembic(metadatas=Base.metadata)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
-talisman = Talisman()
-
-# The Content-Security-Policy of every page: script, style, fonts and requests from this site only and nothing
-# inline (pages carry no inline script, style or handler, so no nonce is needed and sanitised content could not
-# run script even if it got past the sanitiser); images from this site, or data: URLs for notebook plots; no
-# plugins, no <base>, forms post only here, and no other site may frame a page (clickjacking).
-CONTENT_SECURITY_POLICY = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": "'self' data:",
-    "object-src": "'none'",
-    "base-uri": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'none'",
-}
-# A course file opened directly (an SVG can hold script) runs nothing and is treated as a foreign origin.
-COURSE_FILE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @limiter.request_filter

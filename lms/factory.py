@@ -12,18 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from config import ROOT, Config, instance_path
 
-from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
-from .extensions import (
-    CONTENT_SECURITY_POLICY,
-    alembic,
-    babel,
-    csrf,
-    db,
-    limiter,
-    login_manager,
-    select_locale,
-    talisman,
-)
+from . import admin, auth, catalog, cli, dashboard, errors, headers, jobs, learn, main, teach
+from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
 from .services import accounts
 from .sessions import RememberingSessionInterface
 from .setup import auto_setup
@@ -56,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    _security_headers(app)
+    headers.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("이 페이지를 보려면 로그인해 주세요.")
@@ -76,21 +66,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["AUTO_SETUP"]:
         auto_setup(app)
     return app
-
-
-def _security_headers(app: Flask) -> None:
-    """CSP, nosniff, no framing, a referrer policy, HSTS over HTTPS (Flask-Talisman). Redirecting to HTTPS is the
-    proxy's job, and the cookie settings stay those of the configuration."""
-    talisman.init_app(
-        app,
-        force_https=False,
-        frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
-        referrer_policy="strict-origin-when-cross-origin",
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        session_cookie_http_only=app.config["SESSION_COOKIE_HTTPONLY"],
-        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
-    )
 
 
 def _configure_sqlite(app: Flask) -> None:
