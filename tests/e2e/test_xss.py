@@ -263,6 +263,9 @@ def learning_pages(page: Page) -> None:
     page.locator(".quiz-form button[type=submit]").click()
     expect(page.locator("#result")).to_be_visible()
     visit(page, page.url.split("#")[0], markdown_fields=3)  # the result: prompt, option, explanation
+    # The exercise: the notebook's Markdown cell, and the outputs of the latest run or attempt.
+    visit(page, f"{COURSE}/items/hostile-notebook", markdown_fields=1)
+    expect(page.locator(".nb-outputs .out").first).to_be_visible()
     visit(page, "/me/")
 
 
