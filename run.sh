@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh
 echo "Starting Baeum on http://${HOST:-127.0.0.1}:${PORT:-5000}  (Ctrl+C to stop)"
-exec .venv/bin/flask --app app run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+exec .venv/bin/flask --app app serve --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask setup`, `flask import-courses`, `flask create-admin`."""
+"""Command-line tools: `flask setup`, `flask import-courses`, `flask create-admin`, `flask serve`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, pass_script_info, with_appcontext
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from .content.importer import import_courses
 from .extensions import db
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reset_password_command)
     app.cli.add_command(grade_command)
     app.cli.add_command(grading_worker_command)
+    app.cli.add_command(serve_command)
 
 
 @click.command("setup")
@@ -163,3 +165,21 @@ def grading_worker_command(burst: bool) -> None:
                 return super().execute_job(job, queue)
 
     AppWorker([RQQueue.name], connection=Redis.from_url(url)).work(burst=burst)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler, without the server's and Python's versions in the `Server` header."""
+
+    def version_string(self) -> str:
+        return "Baeum"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_script_info
+def serve_command(info: ScriptInfo, host: str, port: int) -> None:
+    """Serve with Werkzeug's development server (threaded, as `flask run`), naming no software versions.
+
+    For one machine or development only; in production use gunicorn (`gunicorn -w 4 app:app`)."""
+    run_simple(host, port, info.load_app(), threaded=True, request_handler=QuietRequestHandler)

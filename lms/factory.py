@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from config import ROOT, Config, instance_path
 
-from . import admin, auth, catalog, cli, dashboard, errors, jobs, learn, main, teach
+from . import admin, auth, catalog, cli, dashboard, errors, headers, jobs, learn, main, teach
 from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
 from .services import accounts
 from .sessions import RememberingSessionInterface
@@ -46,6 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    headers.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("이 페이지를 보려면 로그인해 주세요.")

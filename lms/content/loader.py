@@ -33,7 +33,7 @@ from .spec import (
 from .yamlio import LineDict, YamlError, line_of, load_yaml
 
 # Bump when the way content is stored or rendered changes, so unchanged folders are imported again.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"  # 3: math is sanitised as MathML after rendering; remote images dropped
 MANIFEST = "course.yml"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_ASSET_BYTES = 5 * 1024 * 1024

@@ -94,10 +94,10 @@ def test_learner_journey_from_registration_to_a_passed_quiz(page: Page) -> None:
     assert page.problems.dialogs == [], page.problems.dialogs  # type: ignore[attr-defined]
 
     # Mark it complete: the state and the outline's progress bar move (1 of 4 required items = 25 %).
-    expect(outline_progress(page)).to_have_attribute("aria-valuenow", "0")
+    expect(outline_progress(page)).to_have_attribute("value", "0")
     page.get_by_role("button", name="학습 완료로 표시").click()
     expect(page.locator(".done-note")).to_contain_text("학습 완료")
-    expect(outline_progress(page)).to_have_attribute("aria-valuenow", str(round(100 * 1 / REQUIRED_ITEMS)))
+    expect(outline_progress(page)).to_have_attribute("value", str(round(100 * 1 / REQUIRED_ITEMS)))
     expect(page.locator(".learn-outline li.current .state-done")).to_be_attached()
 
     # The quiz: answers only in the form (graded on the server), all correct.
@@ -122,14 +122,14 @@ def test_learner_journey_from_registration_to_a_passed_quiz(page: Page) -> None:
     expect(result.locator(".explanation").nth(1)).to_contain_text("온도와 압력은 센서 값입니다.")
     expect(result.locator(".explanation").nth(2)).to_contain_text("불량률(defect rate)입니다.")
     expected = round(100 * 2 / REQUIRED_ITEMS)
-    expect(outline_progress(page)).to_have_attribute("aria-valuenow", str(expected))
+    expect(outline_progress(page)).to_have_attribute("value", str(expected))
 
     # My learning: the course's progress bar has moved to 2 of 4 required items.
     page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="내 학습").click()
     expect(page).to_have_url(re.compile(r"/me/$"))
     bar = page.get_by_role("progressbar", name=f"{COURSE_TITLE} 진도율")
-    expect(bar).to_have_attribute("aria-valuenow", str(expected))
-    assert expected == 50 and int(bar.get_attribute("aria-valuenow") or 0) > 0
+    expect(bar).to_have_attribute("value", str(expected))
+    assert expected == 50 and int(bar.get_attribute("value") or 0) > 0
     enrolment = page.locator(".enrolment").filter(has=bar)
     expect(enrolment).to_contain_text("100점")
     expect(enrolment).to_contain_text("학습 중")

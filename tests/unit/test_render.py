@@ -59,3 +59,58 @@ def test_bad_math_shows_the_source_instead_of_failing():
 
 def test_plain_text_drops_markup():
     assert plain_text("## 제목\n\n**굵게** 와 `code` [링크](x.md)\n\n```\nhidden()\n```\n") == "제목 굵게 와 code 링크"
+
+
+def test_math_text_cannot_carry_markup():
+    # The payload: \text{} used to reach the page as raw HTML, after the sanitiser had run.
+    html = render_markdown("수식 $\\text{<img/src/onerror=alert(1)>}$ 와 $$\\mbox{<script>alert(2)</script>}$$")
+    assert "<img" not in html and "<script" not in html
+    assert "<mtext>&lt;img/src/onerror=alert(1)&gt;</mtext>" in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_math_links_styles_and_namespaces_are_dropped():
+    html = render_markdown(
+        "$\\href{javascript:alert(1)}{x}$ $\\style{color:red}{y}$ $\\color{red}{z}$ "
+        '<math href="javascript:alert(3)"><mi xlink:href="javascript:alert(4)" onclick="alert(5)">w</mi></math>'
+    )
+    assert "href" not in html and " style=" not in html and "onclick" not in html and "xmlns" not in html
+    assert 'mathcolor="red"' in html and "<mi>w</mi>" in html
+
+
+def test_math_symbols_are_characters():
+    html = render_markdown("$a < b + \\alpha$")
+    assert "<mo>&lt;</mo>" in html and "<mo>+</mo>" in html and "<mi>α</mi>" in html
+
+
+def test_style_is_dropped_and_the_rest_of_the_lesson_shows():
+    for source in (
+        "<style>\np { display: none }\n</style>\n\n나머지 *본문*",
+        "<style>\np { display: none }\n\n나머지 *본문*",
+    ):
+        html = render_markdown(f"# 제목\n\n{source}\n\n끝 문단")
+        assert "display" not in html and "<style" not in html
+        assert "<em>본문</em>" in html and "<p>끝 문단</p>" in html
+
+
+def test_images_must_be_files_of_the_platform():
+    html = render_markdown(
+        "![a](https://tracker.example/a.gif) ![b](//tracker.example/b.gif) <img src='/\\tracker.example/c.gif'> "
+        "![d](../images/d.png) ![e](/courses/x/files/e.png)",
+        lambda url: "/courses/x/files/" + url.removeprefix("../"),
+    )
+    assert "tracker" not in html
+    assert 'src="/courses/x/files/images/d.png"' in html and 'src="/courses/x/files/e.png"' in html
+    assert html.count('loading="lazy"') == 5
+
+
+def test_the_sanitiser_is_the_last_step():
+    html = render_markdown("- [x] 완료\n\n![d](d.png) $x^2$ [링크](https://example.org)")
+    assert nh3_fixed_point(html)
+    assert 'disabled=""' in html and 'loading="lazy"' in html and "<msup>" in html
+
+
+def nh3_fixed_point(html: str) -> bool:
+    from lms.content.render import sanitize
+
+    return sanitize(html) == html

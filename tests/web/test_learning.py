@@ -66,7 +66,7 @@ def test_mark_complete_is_idempotent_and_moves_progress(actions, client, session
     enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
     assert enrolment.progress == 25  # 1 of 4 required items (the optional lesson does not count)
     page = client.get("/me/").get_data(as_text=True)
-    assert 'aria-valuenow="25"' in page and "진도율 25%" in page
+    assert '<progress class="progress" max="100" value="25"' in page and "진도율 25%" in page
 
 
 def test_complete_and_go_to_next(actions):
