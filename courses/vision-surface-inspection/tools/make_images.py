@@ -157,8 +157,9 @@ def main(out: Path) -> None:
                 name = f"{lot['lot']}-{part_no:04d}-{shot + 1}.png"
                 save(img, out / "images" / name)
                 x0, y0, x1, y1 = box if box else ("", "", "", "")
-                rows.append([name, lot["lot"], lot["day"], f"P{part_no:04d}", shot + 1, kind, int(kind != "ok"),
-                             x0, y0, x1, y1])
+                rows.append(
+                    [name, lot["lot"], lot["day"], f"P{part_no:04d}", shot + 1, kind, int(kind != "ok"), x0, y0, x1, y1]
+                )
                 truth.append((name, kind, severity))
     header = "file,lot,day,part_id,shot,defect_type,defect,x0,y0,x1,y1"
     write_csv(out / "images.csv", header, rows)
