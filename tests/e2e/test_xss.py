@@ -22,7 +22,7 @@ from lms.content.importer import store_course
 from lms.content.loader import load_course
 from lms.extensions import db
 from lms.grading.grader import CellResult, GradeItem, GradeResult, NotebookRun
-from lms.models import Item, ManualGrade, Submission
+from lms.models import CourseInstructor, Item, ManualGrade, Submission
 from lms.services import learning
 from lms.services.accounts import create_user
 from tests.xss_corpus import MARKDOWN_PAYLOADS, NOTEBOOK_OUTPUTS, document
@@ -184,6 +184,7 @@ def hostile(e2e_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> dict[st
             user_id=users["learner"].id, item_id=exercise.id, course_id=course.id, kind="grade", status="done",
             notebook=_answer_notebook(exercise), result=grade.to_dict(), points=0, max_points=1, score=0,
         )  # fmt: skip
+        db.session.add(CourseInstructor(course_id=course.id, user_id=users["instructor"].id))  # the grading page
         db.session.add(graded)
         db.session.flush()
         db.session.add(
