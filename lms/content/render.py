@@ -191,6 +191,7 @@ _RAW_TEXT = "script|style|xmp|iframe|noembed|noframes|noscript|textarea|title|pl
 _RAW_TEXT_ELEMENT = re.compile(rf"<({_RAW_TEXT})\b[^>]*>.*?</\1\s*>|<(?:{_RAW_TEXT})\b[^>]*>[^<]*", re.I | re.S)
 _BLANKS = "".join(map(chr, range(0x21)))  # C0 controls and space
 _ENTITY = re.compile(r"&#x([0-9a-fA-F]{1,6});")
+MAX_BRACKETS = 500  # "[" in one paragraph before they stop being read as links (see _EscapeBracketFloods)
 
 
 class _CloseRawTextBlocks(Preprocessor):
@@ -199,13 +200,18 @@ class _CloseRawTextBlocks(Preprocessor):
     fenced code is stashed, so code that shows such a tag is untouched."""
 
     _OPENING = re.compile(rf"^ {{0,3}}<({_RAW_TEXT})\b", re.I)
+    _CLOSING = re.compile(rf"</({_RAW_TEXT})\s*>", re.I)
 
     def run(self, lines: list[str]) -> list[str]:
+        last_closing: dict[str, int] = {}  # tag -> last line with its end tag (one pass: linear in the text)
+        for n, line in enumerate(lines):
+            for tag in self._CLOSING.findall(line):
+                last_closing[tag.lower()] = n
         out: list[str] = []
         i = 0
         while i < len(lines):
             match = self._OPENING.match(lines[i])
-            if match and not re.search(rf"</{match.group(1)}\s*>", "\n".join(lines[i:]), re.I):
+            if match and last_closing.get(match.group(1).lower(), -1) < i:
                 end = i
                 while end < len(lines) and lines[end].strip():
                     end += 1
@@ -217,9 +223,29 @@ class _CloseRawTextBlocks(Preprocessor):
         return out
 
 
-class _RawTextExtension(Extension):
+class _EscapeBracketFloods(Preprocessor):
+    """Python-Markdown looks for the end of a link from every `[` of a paragraph, so a paragraph's cost grows with
+    the square of its brackets (30,000 took minutes). A paragraph with more than `MAX_BRACKETS` of them is not
+    links: its brackets are escaped and show as text. Runs after fenced code is stashed, so code keeps its own."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        paragraph: list[str] = []
+        for line in [*lines, ""]:
+            if line.strip():
+                paragraph.append(line)
+                continue
+            if sum(part.count("[") for part in paragraph) > MAX_BRACKETS:
+                paragraph = [part.replace("[", "\\[") for part in paragraph]
+            out += [*paragraph, line]
+            paragraph = []
+        return out[:-1]
+
+
+class _BoundsExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
         md.preprocessors.register(_CloseRawTextBlocks(md), "close_raw_text_blocks", 22)
+        md.preprocessors.register(_EscapeBracketFloods(md), "escape_bracket_floods", 21)
 
 
 def render_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
@@ -228,7 +254,7 @@ def render_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
     Math becomes MathML first; the sanitiser is the last step, so MathML passes its allow-list like any HTML.
     """
     md = markdown.Markdown(
-        extensions=[*_EXTENSIONS, _RawTextExtension()], extension_configs=_EXTENSION_CONFIGS, output_format="html"
+        extensions=[*_EXTENSIONS, _BoundsExtension()], extension_configs=_EXTENSION_CONFIGS, output_format="html"
     )
     raw = md.convert(text)
     return sanitize(_MATH_RE.sub(_math, raw), resolve_link)

@@ -1,5 +1,8 @@
 """Markdown rendering: the features instructors use, and a sanitiser no lesson can get script past."""
 
+import re
+import time
+
 import pytest
 
 from lms.content.render import plain_text, render_markdown
@@ -114,3 +117,19 @@ def nh3_fixed_point(html: str) -> bool:
     from lms.content.render import sanitize
 
     return sanitize(html) == html
+
+
+def test_a_flood_of_brackets_is_text_and_costs_little():
+    # Python-Markdown looks for a link's end from every "[" of a paragraph: 20,000 of them took over a minute.
+    flood = "[a" * 20_000
+    started = time.perf_counter()
+    html = render_markdown(f"[링크](other.md) 앞 문단\n\n{flood}\n\n```python\nx = [1, 2]\n```")
+    assert time.perf_counter() - started < 10
+    assert html.count("[a") == 20_000 and "\\[" not in html
+    assert '<a href="other.md"' in html and "x = [1, 2]" in re.sub(r"<[^>]+>", "", html)  # links and code intact
+
+
+def test_unclosed_style_tags_cost_little():
+    started = time.perf_counter()
+    render_markdown("<style>\n" * 20_000 + "끝 문단")
+    assert time.perf_counter() - started < 10
