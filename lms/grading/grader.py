@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import time
 from collections.abc import Mapping
@@ -29,7 +30,14 @@ GRADE_MESSAGES = {
     "error": "grade.not_run",
     "manual": "grade.manual_pending",
     "missing": "grade.missing_answer",
+    "review": "grade.needs_review",
 }
+# Methods through which an answer's objects can make a test's comparison or check succeed whatever they hold.
+_ASSERTION_DUNDERS = frozenset(
+    "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __bool__ __len__ __abs__ __round__ __float__ __int__ __index__ "
+    "__contains__ __instancecheck__ __subclasscheck__ __array__ __array_ufunc__ __array_function__ "
+    "__array_priority__ __getattr__ __getattribute__ __class__".split()
+)
 
 
 @dataclass
@@ -38,7 +46,9 @@ class GradeItem:
 
     kind: ``test`` (autograded test cell), ``answer`` (graded answer cell, code or Markdown, graded by hand
     as in nbgrader) or ``task``. status: passed / failed / error (could not run) / manual (awaits an
-    instructor) / missing (no answer). ``points`` is None while manual grading is pending.
+    instructor) / missing (no answer) / review (a test whose outcome cannot be trusted: the run showed signs of
+    tampering, so an instructor grades it like a manual cell). ``points`` is None while an instructor's grade
+    is pending.
     """
 
     grade_id: str
@@ -78,6 +88,7 @@ class GradeResult:
     isolation: str
     duration_s: float
     detail: str = ""  # for logs only (exit status, diagnostics); do not show learners
+    review: list[str] = field(default_factory=list)  # why the tests go to an instructor (instructors only)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +135,36 @@ def _specs(nb: NotebookNode, hide_tests: bool) -> list[CellSpec]:
     return specs
 
 
+def _dunders(nb: NotebookNode) -> set[str]:
+    """Assertion-relevant special methods that the solution cells define or name (``setattr``, ``type()``)."""
+    found: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not nbg.is_solution(cell):
+            continue
+        try:
+            tree = ast.parse(nbg.cell_text(cell))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in _ASSERTION_DUNDERS:
+                found.add(node.name)
+            elif isinstance(node, ast.Name | ast.Attribute):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                if name in _ASSERTION_DUNDERS and isinstance(node.ctx, ast.Store):
+                    found.add(name)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _ASSERTION_DUNDERS:
+                found.add(node.value)
+    return found
+
+
+def answer_review(source: NotebookNode, merged: NotebookNode) -> list[str]:
+    """Reasons to send a submission to an instructor that show in its text: an answer that defines how its
+    objects compare or convert (``__eq__`` returning True passes any ``assert x == expected``), where the
+    instructor's solution does not."""
+    extra = sorted(_dunders(merged) - _dunders(source))
+    return [f"the answer defines {', '.join(extra)}"] if extra else []
+
+
 def _run(
     pool: SandboxPool | None, specs: list[CellSpec], data: DataFiles, limits: Limits | None, cwd: str
 ) -> SandboxRun:
@@ -153,6 +194,7 @@ def grade_notebook(
     merged, missing = nbg.merge_submission(source, submitted_nb)
     run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd)
     by_index = {c.index: c for c in run.cells}
+    review = [*run.review, *answer_review(source, merged)]
 
     grades: list[GradeItem] = []
     for i, cell in nbg.iter_graded(merged):
@@ -184,7 +226,9 @@ def grade_notebook(
                     "ename": str((ran.error or {}).get("ename", "Error")),
                     "evalue": str((ran.error or {}).get("evalue", "")),
                 }
-            points = max_points if status == "passed" else 0.0
+            points: float | None = max_points if status == "passed" else 0.0
+            if review:
+                status, points, error = "review", None, None
             grades.append(GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error))
 
     cells = []
@@ -210,6 +254,7 @@ def grade_notebook(
         isolation=run.isolation,
         duration_s=time.monotonic() - started,
         detail=run.detail,
+        review=review,
     )
 
 

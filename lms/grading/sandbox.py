@@ -48,6 +48,9 @@ _UID_SPAN = 4096
 _DATA_EXCLUDED_SUFFIXES = (".ipynb", ".yml", ".yaml", ".md", ".pyc")
 
 
+_EXIT_OUTPUT_LIMIT = 3  # the worker's exit status when the notebook printed more than allowed
+
+
 class SandboxError(RuntimeError):
     """The sandbox could not be started (misconfigured host), as opposed to a learner's code failing in it."""
 
@@ -95,6 +98,7 @@ class CellRun:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     duration_s: float = 0.0
+    review: list[str] = field(default_factory=list)  # why an instructor must look at it (tampering detected)
 
 
 @dataclass
@@ -106,6 +110,7 @@ class SandboxRun:
     isolation: str
     duration_s: float
     detail: str = ""  # for the logs: exit status, diagnostics tail
+    review: list[str] = field(default_factory=list)  # tampering detected while tests ran: not to be scored
 
 
 # --- host detection
@@ -598,6 +603,7 @@ class SandboxPool:
         results = {c.index: CellRun(c.index, "not-run") for c in cells}
         status: RunStatus = "ok"
         detail = ""
+        review: list[str] = []
         sandbox = self.acquire()
         try:
             deadline = time.monotonic() + limits.wall_s
@@ -631,13 +637,16 @@ class SandboxPool:
                     status = "output-limit"
                     results[spec.index] = CellRun(spec.index, "error", error=_limit_error("output-limit"))
                     break
+                flags = [str(r) for r in msg.get("review") or []]
                 results[spec.index] = CellRun(
                     spec.index,
                     "ok" if msg.get("ok") else "error",
                     outputs=list(msg.get("outputs") or []),
                     error=msg.get("error"),
                     duration_s=float(msg.get("duration") or 0.0),
+                    review=flags,
                 )
+                review.extend(f"cell {spec.index + 1}: {r}" for r in flags)
                 if msg.get("memory_error") and status == "ok":
                     status = "memory-limit"
             sandbox.send({"type": "end"})
@@ -648,21 +657,25 @@ class SandboxPool:
         except _Died as exc:
             signo, why = sandbox.exit_detail()
             detail = f"{exc}; {why}"
-            status = "timeout" if signo == signal.SIGXCPU else "crashed"
+            if sandbox.proc.returncode == _EXIT_OUTPUT_LIMIT:
+                status = "output-limit"
+            else:
+                status = "timeout" if signo == signal.SIGXCPU else "crashed"
         finally:
             sandbox.destroy()
         if status != "ok":
             diag = sandbox.diagnostics()
             if diag:
                 detail = f"{detail}\n{diag}" if detail else diag
-            if status in ("timeout", "crashed"):
+            if status in ("timeout", "crashed", "output-limit"):
                 # The first cell without a reply is the one that was running when the sandbox stopped.
                 running = next((results[c.index] for c in cells if results[c.index].status == "not-run"), None)
                 if running is not None:
                     running.status = "error"
                     running.error = _limit_error(status)
                     running.outputs = [{"output_type": "error", **running.error, "traceback": []}]
-        return SandboxRun(status, [results[c.index] for c in cells], self.isolation, time.monotonic() - started, detail)
+        cells_run = [results[c.index] for c in cells]
+        return SandboxRun(status, cells_run, self.isolation, time.monotonic() - started, detail, review)
 
 
 def _limit_error(status: str) -> dict[str, Any]:
