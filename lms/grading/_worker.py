@@ -137,6 +137,7 @@ _PROTECTED_MODULES = (
     "pandas._testing",
     "pandas._testing.asserters",
     "pandas.core.dtypes.missing",
+    "ast",
 )
 for _mod in _PROTECTED_MODULES[4:]:
     if _mod.split(".")[0] in sys.modules:
@@ -327,8 +328,12 @@ MISSING = object()
 
 def check(snapshot):
     """Restore every snapshot entry found changed; returns what was changed."""
-    modules, dicts, classes = snapshot
+    modules, dicts, classes, defaults = snapshot
     changed = []
+    for fn, positional, keywords in defaults:
+        if fn.__defaults__ is not positional or fn.__kwdefaults__ is not keywords:
+            fn.__defaults__, fn.__kwdefaults__ = positional, keywords
+            changed.append(fn.__module__ + "." + fn.__qualname__ + " defaults")
     live = modules[0]
     for name, mod in modules[1]:
         if live.get(name, MISSING) is not mod:
@@ -365,10 +370,25 @@ def guarded(fn, snapshot, review):
     return call
 
 
-def run_test(code, ns, carry, clean_builtins, drop, snapshot, box, done):
+def stored_names(tree):
+    """Names a test assigns or deletes."""
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+
+
+def run_test(source, ns, carry, clean_builtins, drop, snapshot, box, done):
+    """Run a test in a namespace of its own; a test that rebinds or deletes the answer's names (nbgrader's
+    "does it use squares()?" idiom) runs in the notebook's namespace instead, restored afterwards."""
     try:
         review = check(snapshot)
-        tns = dict(ns)
+        try:
+            tree = compile(source, "<test>", "exec", ast.PyCF_ONLY_AST)
+            code = compile(tree, "<test>", "exec")
+        except SyntaxError as exc:
+            box.append(("test", ("SyntaxError", str(exc.msg), []), review))
+            return
+        shared = any(name in ns and not name.startswith("__") for name in stored_names(tree))
+        pre = dict(ns)
+        tns = ns if shared else dict(ns)
         for key in drop:
             tns.pop(key, None)
         for key, value in list(tns.items()):
@@ -383,9 +403,14 @@ def run_test(code, ns, carry, clean_builtins, drop, snapshot, box, done):
         except BaseException as exc:
             error = describe(exc, False)
             del exc
+        for key, value in list(tns.items()):
+            if type(key) is str and key != "__builtins__" and before.get(key, MISSING) is not value:
+                carry[key] = value
+        if shared:
+            ns.clear()
+            ns.update(pre)
         review.extend(check(snapshot))
-        names = {k: v for k, v in tns.items() if k != "__builtins__" and before.get(k, MISSING) is not v}
-        box.append(("test", error, review, names))
+        box.append(("test", error, review))
     except BaseException as exc:
         box.append(("harness-error", repr(exc)[:500]))
     finally:
@@ -414,6 +439,7 @@ _test_ns = _namespace(
     traceback=__import__("traceback"),
     linecache=__import__("linecache"),
     FunctionType=types.FunctionType,
+    ast=ast,
 )
 _test_runner = _test_ns["run_test"]
 
@@ -443,6 +469,7 @@ def _snapshot() -> tuple:
     modules = (live, tuple(live.items()))
     dicts = []
     classes = []
+    defaults = []
     seen: set = set()
     for name in _PROTECTED_MODULES:
         mod = live.get(name)
@@ -453,14 +480,16 @@ def _snapshot() -> tuple:
         if name == "builtins":
             continue
         for value in d.values():
-            if isinstance(value, type) and value.__module__.split(".")[0] in ("pandas", "numpy"):
+            if type(value) is types.FunctionType:
+                defaults.append((value, value.__defaults__, value.__kwdefaults__))
+            if isinstance(value, type) and value.__module__.split(".")[0] in ("pandas", "numpy", "ast"):
                 for cls in value.__mro__:
                     if cls in seen or cls.__module__ == "builtins" or not hasattr(cls, "__dict__"):
                         continue
                     seen.add(cls)
                     if cls.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE: only Python classes can be changed
                         classes.append((cls, tuple(cls.__dict__.items())))
-    return modules, tuple(dicts), tuple(classes)
+    return modules, tuple(dicts), tuple(classes), tuple(defaults)
 
 
 # --- the audit hook
@@ -488,7 +517,7 @@ _TEST_DENY = (
     "pty.",
 )
 _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
-_CODE_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+_CODE_ATTRS = frozenset({"__code__"})  # defaults are set by libraries too: checked against the snapshot instead
 
 
 def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
@@ -745,30 +774,23 @@ class _Harness:
             if left:
                 review.append("still running before a test: " + ", ".join(left))
             else:
-                try:
-                    compiled = _bound["compile"](code, "<test>", "exec")
-                except SyntaxError as exc:
-                    compiled = None
-                    error = {"ename": "SyntaxError", "evalue": str(exc.msg)}
-                if compiled is not None:
-                    _phase[0] = 2
-                    args = (compiled, self.ns, self.carry, self.clean_builtins, self.drop, self.snapshot, box, done)
-                    _bound["start"](_test_runner, args)
-                    done.acquire()
-                    left = _quiet(2.0)
-                    _phase[0] = 1
-                    if left:
-                        review.append("still running after a test: " + ", ".join(left))
-                    report = box[0] if box else ("harness-error", "no report")
-                    if report[0] == "test":
-                        _tag, err, found, names = report
-                        review.extend(found)
-                        self.carry.update(names)
-                        if err is not None:
-                            error = _plain_error(err)
-                            del error["traceback"]
-                    else:
-                        review.append("the test runner failed: " + str(report[1]))
+                _phase[0] = 2
+                args = (code, self.ns, self.carry, self.clean_builtins, self.drop, self.snapshot, box, done)
+                _bound["start"](_test_runner, args)
+                done.acquire()
+                left = _quiet(2.0)
+                _phase[0] = 1
+                if left:
+                    review.append("still running after a test: " + ", ".join(left))
+                report = box[0] if box else ("harness-error", "no report")
+                if report[0] == "test":
+                    _tag, err, found = report
+                    review.extend(found)
+                    if err is not None:
+                        error = _plain_error(err)
+                        del error["traceback"]
+                else:
+                    review.append("the test runner failed")
         else:
             _bound["start"](_learner_runner, (code, f"<cell-{index + 1}>", self.ns, box, done, _facade))
             done.acquire()
@@ -795,7 +817,7 @@ class _Harness:
             "error": error,
             "outputs": outputs if kind != "test" else [],
             "memory_error": self.memory_error,
-            "review": [str(r)[:300] for r in review[:20]],
+            "review": [r[:300] if type(r) is str else "?" for r in review[:20]],
             "duration": _bound["monotonic"]() - started,
         }
 

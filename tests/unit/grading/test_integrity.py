@@ -32,7 +32,9 @@ def _test(grade_id: str, visible: str, hidden: str) -> nbformat.NotebookNode:
 TESTS = [
     _test("test_plain", "assert add(1, 2) == 3", f'assert add(-5, 5) == 0, "{SECRET}"'),
     _test("test_np", "assert np.allclose(add(1.0, 2.0), 3.0)", "assert np.allclose(add(np.array([-5.0]), 5.0), [0.0])"),
-    _test("test_npt", "np.testing.assert_allclose(add(1.0, 2.0), 3.0)", "np.testing.assert_allclose(add(-5.0, 5.0), 0.0)"),
+    _test(
+        "test_npt", "np.testing.assert_allclose(add(1.0, 2.0), 3.0)", "np.testing.assert_allclose(add(-5.0, 5.0), 0.0)"
+    ),
     _test("test_math", "assert math.isclose(add(1, 2), 3)", "assert math.isclose(add(-5, 5), 0)"),
     _test(
         "test_pd",
@@ -54,7 +56,12 @@ def source() -> nbformat.NotebookNode:
     nb.cells = [
         _cell("markdown", "Write `add(a, b)`.", "prompt"),
         _cell("code", "import math\nimport numpy as np\nimport pandas as pd", "setup"),
-        _cell("code", "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION", "add", solution=True),
+        _cell(
+            "code",
+            "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
+            "add",
+            solution=True,
+        ),
         *TESTS,
     ]
     return nb
@@ -188,6 +195,9 @@ PATCHES = {
     "sys.modules['math'] = types.SimpleNamespace(isclose=lambda *a, **k: True)",
     "deep-numpy": "import numpy._core.numeric as n\nn.isclose = lambda *a, **k: __import__('numpy').array([True])",
     "class-attribute": "import pandas as pd\npd.Series.equals = lambda *a, **k: True",
+    "defaults": "import numpy as np, math\nnp.allclose.__defaults__ = (1e9, 1e9, False)\n"
+    "np.testing.assert_allclose.__kwdefaults__ = dict(np.testing.assert_allclose.__kwdefaults__ or {}, rtol=1e9)\n"
+    "import pandas.testing as pdt\npdt.assert_series_equal.__kwdefaults__ = {'check_exact': False, 'rtol': 1e9}",
 }
 
 
@@ -225,9 +235,7 @@ def test_equality_override_is_sent_for_review(source: nbformat.NotebookNode, poo
     assert result.review
 
 
-def test_a_thread_cannot_read_the_hidden_tests(
-    source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
-) -> None:
+def test_a_thread_cannot_read_the_hidden_tests(source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
     spy = (
         "import sys, threading, time, gc\n"
         "seen = []\n"
