@@ -141,9 +141,9 @@ _PROTECTED_MODULES = (
 )
 for _mod in _PROTECTED_MODULES[4:]:
     if _mod.split(".")[0] in sys.modules:
-        try:
+        try:  # noqa: SIM105 - an alias may be missing in this library version
             __import__(_mod)
-        except Exception:  # noqa: S110 - an alias missing in this library version
+        except Exception:
             pass
 
 # Learner-visible objects (streams, display, get_ipython) live in a namespace of their own: their functions'
@@ -702,9 +702,9 @@ def _quiet(timeout: float) -> list:
         procs = _strays()
         if procs and not killed:
             for pid in procs:
-                try:
+                try:  # noqa: SIM105 - contextlib is not among the functions bound for the main thread
                     _bound["kill"](pid, _bound["SIGKILL"])
-                except OSError:  # noqa: PERF203 - gone already
+                except OSError:
                     pass
             killed = True
         threads = _others()

