@@ -17,6 +17,8 @@ from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, S
 from .learning import enrolment_for, progress_row, recompute, record, visit
 
 PASS_SCORE = 60
+# Grade statuses an instructor settles: written answers, and tests whose run showed tampering ("needs review").
+WAITING_FOR_INSTRUCTOR = ("manual", "review")
 MAX_ANSWER_CHARS = 100_000
 # A job not finished by then lost its worker (a restart, a crash): the learner may retry it.
 STALE_AFTER = timedelta(minutes=5)
@@ -257,7 +259,7 @@ def grade_manually(
     """Record an instructor's points and comments; the submission's total is final once every manual cell is
     graded. Points must lie between 0 and the cell's maximum."""
     result = GradeResult.from_dict(submission.result or {})
-    manual = {g.grade_id: g for g in result.grades if g.status == "manual"}
+    manual = {g.grade_id: g for g in result.grades if g.status in WAITING_FOR_INSTRUCTOR}
     existing = manual_grades(session, submission.id)
     for gid, (points, comment) in grades.items():
         if gid not in manual:
