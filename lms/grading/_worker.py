@@ -365,6 +365,7 @@ def guarded(fn, snapshot, review):
         finally:
             review.extend(check(snapshot))
     call.__wrapped__ = fn
+    call.__baeum_guard__ = True
     call.__name__ = getattr(fn, "__name__", "call")
     call.__doc__ = getattr(fn, "__doc__", None)
     return call
@@ -375,7 +376,7 @@ def stored_names(tree):
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
 
 
-def run_test(source, ns, carry, clean_builtins, drop, snapshot, box, done):
+def run_test(source, export, ns, carry, clean_builtins, drop, snapshot, box, done):
     """Run a test in a namespace of its own; a test that rebinds or deletes the answer's names (nbgrader's
     "does it use squares()?" idiom) runs in the notebook's namespace instead, restored afterwards."""
     try:
@@ -409,6 +410,10 @@ def run_test(source, ns, carry, clean_builtins, drop, snapshot, box, done):
         if shared:
             ns.clear()
             ns.update(pre)
+        for key in export:
+            if key in carry:
+                value = carry.pop(key)
+                ns[key] = value.__wrapped__ if getattr(value, "__baeum_guard__", False) else value
         review.extend(check(snapshot))
         box.append(("test", error, review))
     except BaseException as exc:
@@ -775,7 +780,8 @@ class _Harness:
                 review.append("still running before a test: " + ", ".join(left))
             else:
                 _phase[0] = 2
-                args = (code, self.ns, self.carry, self.clean_builtins, self.drop, self.snapshot, box, done)
+                export = tuple(n for n in req.get("export") or () if type(n) is str)
+                args = (code, export, self.ns, self.carry, self.clean_builtins, self.drop, self.snapshot, box, done)
                 _bound["start"](_test_runner, args)
                 done.acquire()
                 left = _quiet(2.0)

@@ -127,13 +127,31 @@ class NotebookRun:
         return cls(**values)
 
 
+def _visible_names(text: str) -> tuple[str, ...]:
+    """Top-level names that a test cell's visible part (what learners see) assigns."""
+    try:
+        tree = ast.parse(nbg.visible_test_text(text))
+    except SyntaxError:
+        return ()
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)} | {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)
+    }
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+    return tuple(sorted(names))
+
+
 def _specs(nb: NotebookNode, hide_tests: bool) -> list[CellSpec]:
     specs = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        test = hide_tests and nbg.is_grade(cell) and not nbg.is_solution(cell)
-        specs.append(CellSpec(i, nbg.cell_text(cell), "test" if test else "code"))
+        text = nbg.cell_text(cell)
+        if hide_tests and nbg.is_grade(cell) and not nbg.is_solution(cell):
+            specs.append(CellSpec(i, text, "test", _visible_names(text)))
+        else:
+            specs.append(CellSpec(i, text))
     return specs
 
 
