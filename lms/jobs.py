@@ -49,7 +49,7 @@ def process_submission(submission_id: int) -> None:
         if job.kind == "grade":
             outcome = grade_notebook(job.source, job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
         else:
-            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
+            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=pool, source_nb=job.source)
     except Exception:
         log.exception("grading job %s failed", submission_id)
         session.rollback()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import os
+import posixpath
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -185,12 +187,59 @@ def answer_review(source: NotebookNode, merged: NotebookNode) -> list[str]:
     return [f"the answer defines {', '.join(extra)}"] if extra else []
 
 
+_QUOTED = re.compile(r"""(?:'([^'\n]{1,300})'|"([^"\n]{1,300})")""")
+_LINK = re.compile(r"\]\(([^)\s]{1,300})\)|(?:src|href)=[\"']([^\"']{1,300})")
+# Never copied, even when named: notebooks (sources with hidden tests), quizzes and manifests with their answers.
+_NEVER_COPIED = (".ipynb", ".yml", ".yaml")
+# Not copied from a named folder either: lessons and notes.
+_NOT_FROM_FOLDERS = (*_NEVER_COPIED, ".md", ".pyc")
+
+
+def exercise_files(source: NotebookNode, cwd: str, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The course files an exercise may use: those its source notebook names by a relative path (a string in a
+    code cell, a link in a Markdown cell) or lists in its metadata ``baeum.files``, relative to the notebook's
+    folder ``cwd``. A named folder brings the files under it (but no Markdown). Nothing else of the course, so a
+    ``notes/solutions.md`` never reaches a sandbox."""
+    named: set[str] = set()
+    listed = ((source.metadata or {}).get("baeum") or {}).get("files") or []
+    named.update(str(p) for p in listed if isinstance(p, str))
+    for cell in source.cells:
+        text = nbg.cell_text(cell)
+        pattern = _QUOTED if cell.cell_type == "code" else _LINK
+        named.update(a or b for a, b in pattern.findall(text))
+    chosen: dict[str, bytes] = {}
+    for ref in named:
+        ref = ref.split("#")[0].split("?")[0].strip()
+        if not ref or ref.startswith(("/", "~")) or "://" in ref or "\x00" in ref:
+            continue
+        path = posixpath.normpath(posixpath.join(cwd or ".", ref))
+        if path.startswith("../") or path in (".", ".."):
+            continue
+        if path in files:
+            if not path.lower().endswith(_NEVER_COPIED):
+                chosen[path] = files[path]
+            continue
+        prefix = path.rstrip("/") + "/"
+        for rel, data in files.items():
+            if rel.startswith(prefix) and not rel.lower().endswith(_NOT_FROM_FOLDERS):
+                chosen[rel] = data
+    return chosen
+
+
 def _run(
-    pool: SandboxPool | None, specs: list[CellSpec], data: DataFiles, limits: Limits | None, cwd: str
+    pool: SandboxPool | None,
+    specs: list[CellSpec],
+    data: DataFiles,
+    limits: Limits | None,
+    cwd: str,
+    source: NotebookNode | None,
 ) -> SandboxRun:
     pool = pool or default_pool()
     limits = limits or pool.limits
-    return pool.run(specs, collect_files(data, limits.data_mb), limits, cwd)
+    files = collect_files(data, limits.data_mb)
+    if source is not None:
+        files = exercise_files(source, cwd, files)
+    return pool.run(specs, files, limits, cwd)
 
 
 def grade_notebook(
@@ -212,7 +261,7 @@ def grade_notebook(
     source = nbg.read_notebook(source_nb, "source.ipynb")
     release = nbg.release_notebook(source)
     merged, missing = nbg.merge_submission(source, submitted_nb)
-    run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd)
+    run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd, source)
     by_index = {c.index: c for c in run.cells}
     review = [*run.review, *answer_review(source, merged)]
 
@@ -285,11 +334,16 @@ def run_notebook(
     *,
     cwd: str = "",
     pool: SandboxPool | None = None,
+    source_nb: NotebookNode | dict[str, Any] | bytes | str | None = None,
 ) -> NotebookRun:
-    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each cell's output."""
+    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each cell's output.
+
+    ``source_nb``: the exercise's source notebook, whose references choose the data files copied in (see
+    :func:`exercise_files`); without it every data file given is copied."""
     started = time.monotonic()
     notebook = nbg.read_notebook(nb, "notebook.ipynb")
-    run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd)
+    source = nbg.read_notebook(source_nb, "source.ipynb") if source_nb is not None else None
+    run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd, source)
     cells = [CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells]
     return NotebookRun(
         run.status, RUN_MESSAGES[run.status], cells, run.isolation, time.monotonic() - started, run.detail
