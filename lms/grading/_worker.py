@@ -326,24 +326,27 @@ _TEST_RUNNER = r'''
 MISSING = object()
 
 
-def check(snapshot):
-    """Restore every snapshot entry found changed; returns what was changed."""
+def check(snapshot, quick=False):
+    """Restore every snapshot entry found changed; returns what was changed. ``quick``: the modules' own names and
+    functions' defaults only (after each call of an answer's function), not the module table and classes."""
     modules, dicts, classes, defaults = snapshot
     changed = []
     for fn, positional, keywords in defaults:
         if fn.__defaults__ is not positional or fn.__kwdefaults__ is not keywords:
             fn.__defaults__, fn.__kwdefaults__ = positional, keywords
             changed.append(fn.__module__ + "." + fn.__qualname__ + " defaults")
-    live = modules[0]
-    for name, mod in modules[1]:
-        if live.get(name, MISSING) is not mod:
-            live[name] = mod
-            changed.append("sys.modules:" + name)
     for label, d, items in dicts:
         for key, value in items:
             if d.get(key, MISSING) is not value:
                 d[key] = value
                 changed.append(label + "." + key)
+    live = modules[0]
+    for name, mod in modules[2] if quick else modules[1]:
+        if live.get(name, MISSING) is not mod:
+            live[name] = mod
+            changed.append("sys.modules:" + name)
+    if quick:
+        return changed
     for cls, items in classes:
         d = cls.__dict__
         for key, value in items:
@@ -363,7 +366,7 @@ def guarded(fn, snapshot, review):
         try:
             return fn(*args, **kwargs)
         finally:
-            review.extend(check(snapshot))
+            review.extend(check(snapshot, True))
     call.__wrapped__ = fn
     call.__baeum_guard__ = True
     call.__name__ = getattr(fn, "__name__", "call")
@@ -471,7 +474,7 @@ def _frame_users() -> set:
 def _snapshot() -> tuple:
     """What tests rely on, as it was before learner code ran: module table, helper modules, their classes."""
     live = sys.modules
-    modules = (live, tuple(live.items()))
+    modules = (live, tuple(live.items()), tuple((n, live[n]) for n in _PROTECTED_MODULES if n in live))
     dicts = []
     classes = []
     defaults = []
@@ -540,7 +543,11 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
         raise RuntimeError(f"{event} is not allowed in the grader")
 
     def from_learner() -> bool:
-        f = getframe(2)
+        """Whether the code that called into ctypes is the notebook's (synthetic file names) or a library's."""
+        try:
+            f = getframe(2)
+        except ValueError:
+            return True
         while f is not None and "/ctypes/" in f.f_code.co_filename:
             f = f.f_back
         return f is None or f.f_code.co_filename.startswith("<")

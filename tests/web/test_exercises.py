@@ -3,12 +3,14 @@
 import io
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from lms.grading.sandbox import set_defaults
 from lms.models import Enrolment, ItemProgress, Submission
 
 COURSE = "/courses/notebook-lab"
@@ -252,6 +254,28 @@ def test_cli_grades_a_notebook_file(app, session, tmp_path):
     assert "test_total_by_region" in text and "total 5 / 6" in text
     missing = app.test_cli_runner().invoke(args=["grade", "notebook-lab", "nope", str(path)])
     assert missing.exit_code != 0 and "no exercise 'nope'" in missing.output
+
+
+@pytest.mark.skipif(not shutil.which("unshare"), reason="needs unshare to force a weaker isolation")
+def test_required_isolation_holds_for_the_cli_and_the_worker(app, tmp_path):
+    from lms import jobs
+    from tests.conftest import make_app
+
+    strict = make_app(
+        app.config["SQLALCHEMY_ENGINES"]["default"],
+        GRADING_ISOLATION="unshare",
+        GRADING_REQUIRE_ISOLATION=True,
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    try:
+        path = tmp_path / "answer.ipynb"
+        path.write_text(json.dumps(SOURCE), encoding="utf-8")
+        graded = strict.test_cli_runner().invoke(args=["grade", "notebook-lab", "sales", str(path)])
+        assert graded.exit_code != 0 and "grading refused" in graded.output and "bubblewrap" in graded.output
+        worker = strict.test_cli_runner().invoke(args=["grading-worker", "--burst"])
+        assert worker.exit_code != 0 and "grading refused" in worker.output
+    finally:
+        set_defaults(**jobs.sandbox_settings(app))  # the other tests' app and its default pool
 
 
 def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged(app, session, tmp_path):
