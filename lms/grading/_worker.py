@@ -293,6 +293,7 @@ def describe(exc, cells_only):
 
 
 def run_cell(source, name, ns, box, done, facade):
+    box.append(("sentinel", set_sentinel()))  # released by the interpreter once this thread is gone
     try:
         facade["setup"]()
         linecache.cache[name] = (len(source), None, source.splitlines(True), name)
@@ -326,38 +327,41 @@ _TEST_RUNNER = r'''
 MISSING = object()
 
 
+def same(get, keys, values):
+    return all(map(is_, map(get, keys, repeat(MISSING)), values))
+
+
+def restore(get, keys, values, put, label, changed):
+    for key, value in zip(keys, values):
+        if get(key, MISSING) is not value:
+            put(key, value)
+            changed.append(label + key)
+
+
 def check(snapshot, quick=False):
-    """Restore every snapshot entry found changed; returns what was changed. ``quick``: the modules' own names and
-    functions' defaults only (after each call of an answer's function), not the module table and classes."""
-    modules, dicts, classes, defaults = snapshot
+    """Restore every snapshot entry found changed; returns what was changed. ``quick``: the modules' own names
+    and the helper modules' table (after each call of an answer's function), not the whole table and classes."""
+    modules, dicts, classes = snapshot
     changed = []
-    for fn, positional, keywords in defaults:
-        if fn.__defaults__ is not positional or fn.__kwdefaults__ is not keywords:
-            fn.__defaults__, fn.__kwdefaults__ = positional, keywords
-            changed.append(fn.__module__ + "." + fn.__qualname__ + " defaults")
-    for label, d, items in dicts:
-        for key, value in items:
-            if d.get(key, MISSING) is not value:
-                d[key] = value
-                changed.append(label + "." + key)
+    for label, d, keys, values in dicts:
+        if not same(d.get, keys, values):
+            restore(d.get, keys, values, d.__setitem__, label + ".", changed)
     live = modules[0]
-    for name, mod in modules[2] if quick else modules[1]:
-        if live.get(name, MISSING) is not mod:
-            live[name] = mod
-            changed.append("sys.modules:" + name)
+    keys, values = modules[2] if quick else modules[1]
+    if not same(live.get, keys, values):
+        restore(live.get, keys, values, live.__setitem__, "sys.modules:", changed)
     if quick:
         return changed
-    for cls, items in classes:
+    for cls, keys, values in classes:
         d = cls.__dict__
-        for key, value in items:
-            if d.get(key, MISSING) is not value:
-                type.__setattr__(cls, key, value)
-                changed.append(cls.__module__ + "." + cls.__qualname__ + "." + key)
-        if len(d) != len(items):  # an attribute added to a library class shadows what it inherits
-            known = {key for key, _value in items}
+        label = cls.__module__ + "." + cls.__qualname__ + "."
+        if not same(d.get, keys, values):
+            restore(d.get, keys, values, lambda k, v, c=cls: type.__setattr__(c, k, v), label, changed)
+        if len(d) != len(keys):  # an attribute added to a library class shadows what it inherits
+            known = set(keys)
             for key in [k for k in d if k not in known]:
                 type.__delattr__(cls, key)
-                changed.append(cls.__module__ + "." + cls.__qualname__ + "." + key)
+                changed.append(label + key)
     return changed
 
 
@@ -380,6 +384,7 @@ def stored_names(tree):
 
 
 def run_test(source, export, ns, carry, clean_builtins, drop, snapshot, box, done):
+    box.append(("sentinel", set_sentinel()))
     """Run a test in a namespace of its own; a test that rebinds or deletes the answer's names (nbgrader's
     "does it use squares()?" idiom) runs in the notebook's namespace instead, restored afterwards."""
     try:
@@ -439,6 +444,7 @@ _learner_runner = _namespace(
     traceback=__import__("traceback"),
     linecache=__import__("linecache"),
     ast=ast,
+    set_sentinel=_thread._set_sentinel,
     MAGIC=re.compile(r"^\s*[%!]|\?\s*$", re.M),
 )["run_cell"]
 _test_ns = _namespace(
@@ -448,6 +454,9 @@ _test_ns = _namespace(
     linecache=__import__("linecache"),
     FunctionType=types.FunctionType,
     ast=ast,
+    is_=__import__("operator").is_,
+    set_sentinel=_thread._set_sentinel,
+    repeat=__import__("itertools").repeat,
 )
 _test_runner = _test_ns["run_test"]
 
@@ -471,33 +480,44 @@ def _frame_users() -> set:
     return codes
 
 
+def _pairs(items: object) -> tuple:
+    keys, values = [], []
+    for key, value in items:  # type: ignore[attr-defined]
+        keys.append(key)
+        values.append(value)
+    return tuple(keys), tuple(values)
+
+
+# The library classes whose methods tests call on results (``df.equals``, ``series.sum``), with their bases.
+_PROTECTED_CLASSES = (("pandas", "DataFrame"), ("pandas", "Series"), ("pandas", "Index"))
+
+
 def _snapshot() -> tuple:
-    """What tests rely on, as it was before learner code ran: module table, helper modules, their classes."""
+    """What tests rely on, as it was before learner code ran: module table, helper modules, their classes; the
+    helper modules' functions are marked so that the audit hook refuses changing their defaults."""
     live = sys.modules
-    modules = (live, tuple(live.items()), tuple((n, live[n]) for n in _PROTECTED_MODULES if n in live))
+    protected = tuple((n, live[n]) for n in _PROTECTED_MODULES if n in live)
+    modules = (live, _pairs(live.items()), _pairs(protected))
     dicts = []
-    classes = []
-    defaults = []
-    seen: set = set()
-    for name in _PROTECTED_MODULES:
-        mod = live.get(name)
-        if mod is None:
-            continue
+    for name, mod in protected:
         d = mod.__dict__
-        dicts.append((name, d, tuple(d.items())))
-        if name == "builtins":
-            continue
+        dicts.append((name, d, *_pairs(d.items())))
         for value in d.values():
             if type(value) is types.FunctionType:
-                defaults.append((value, value.__defaults__, value.__kwdefaults__))
-            if isinstance(value, type) and value.__module__.split(".")[0] in ("pandas", "numpy", "ast"):
-                for cls in value.__mro__:
-                    if cls in seen or cls.__module__ == "builtins" or not hasattr(cls, "__dict__"):
-                        continue
-                    seen.add(cls)
-                    if cls.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE: only Python classes can be changed
-                        classes.append((cls, tuple(cls.__dict__.items())))
-    return modules, tuple(dicts), tuple(classes), tuple(defaults)
+                _PROTECTED_FUNCTIONS.add(value)
+    classes = []
+    seen: set = set()
+    for modname, attr in _PROTECTED_CLASSES:
+        top = getattr(live.get(modname), attr, None)
+        for cls in getattr(top, "__mro__", ()):
+            if cls in seen or not cls.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE: only Python classes change
+                continue
+            seen.add(cls)
+            classes.append((cls, *_pairs(cls.__dict__.items())))
+            for value in cls.__dict__.values():
+                if type(value) is types.FunctionType:
+                    _PROTECTED_FUNCTIONS.add(value)
+    return modules, tuple(dicts), tuple(classes)
 
 
 # --- the audit hook
@@ -525,7 +545,8 @@ _TEST_DENY = (
     "pty.",
 )
 _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
-_CODE_ATTRS = frozenset({"__code__"})  # defaults are set by libraries too: checked against the snapshot instead
+_CODE_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+_PROTECTED_FUNCTIONS: set = set()  # the helper modules' functions: their defaults must not change either
 
 
 def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
@@ -574,8 +595,11 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
                     if basename(path.rstrip("/")) == "mem" or basename(realpath(path)) == "mem":
                         refuse("open /proc/*/mem")
             elif event == "object.__setattr__":
-                if type(args[0]) is function and args[1] in _CODE_ATTRS:
-                    refuse("replacing a function's " + args[1])
+                fn, name = args[0], args[1]
+                if type(fn) is function and (
+                    name == "__code__" or (name in _CODE_ATTRS and fn in _PROTECTED_FUNCTIONS)
+                ):
+                    refuse("replacing a function's " + name)
             elif event == "object.__getattr__":
                 if args[1] in _FRAME_ATTRS and (tid == main or phase == 2):
                     refuse("frame access")
@@ -624,6 +648,7 @@ _bound = {
     "float_repr": float.__repr__,
 }
 _PIDNS = os.environ.get("BAEUM_SANDBOX_PIDNS") == "1"
+_LockType = _thread.LockType
 _OWN_UID = bool(_uid)  # a uid of this sandbox alone: its processes are ours
 _BASELINE_TIDS: set = set()  # the main thread and any a library started while importing (read at start)
 
@@ -705,10 +730,19 @@ def _reap() -> None:
         pass
 
 
+def _gone(box: list) -> None:
+    """Wait (briefly) until the runner thread has ended: the interpreter releases its sentinel lock then."""
+    for entry in box:
+        if type(entry) is tuple and len(entry) == 2 and entry[0] == "sentinel" and type(entry[1]) is _LockType:
+            entry[1].acquire(True, 1.0)
+            return
+
+
 def _quiet(timeout: float) -> list:
     """Wait until no learner thread or process is left; returns what is still there after ``timeout``."""
     deadline = _bound["monotonic"]() + timeout
     killed = False
+    pause = 0.0002
     while True:
         _reap()
         procs = _strays()
@@ -724,7 +758,8 @@ def _quiet(timeout: float) -> list:
             return []
         if _bound["monotonic"]() > deadline:
             return [f"thread {t}" for t in threads] + [f"process {p}" for p in procs]
-        _bound["sleep"](0.002)
+        _bound["sleep"](pause)
+        pause = min(pause * 2, 0.02)
 
 
 def _plain_outputs(outputs: object) -> list:
@@ -791,11 +826,12 @@ class _Harness:
                 args = (code, export, self.ns, self.carry, self.clean_builtins, self.drop, self.snapshot, box, done)
                 _bound["start"](_test_runner, args)
                 done.acquire()
+                _gone(box)
                 left = _quiet(2.0)
                 _phase[0] = 1
                 if left:
                     review.append("still running after a test: " + ", ".join(left))
-                report = box[0] if box else ("harness-error", "no report")
+                report = box[-1] if box else ("harness-error", "no report")
                 if report[0] == "test":
                     _tag, err, found = report
                     review.extend(found)
@@ -807,6 +843,7 @@ class _Harness:
         else:
             _bound["start"](_learner_runner, (code, f"<cell-{index + 1}>", self.ns, box, done, _facade))
             done.acquire()
+            _gone(box)
             for entry in box:
                 if type(entry) is not tuple or not entry:
                     continue
