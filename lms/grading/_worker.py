@@ -554,6 +554,7 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
     main = get_ident()
     getframe = sys._getframe
     realpath = os.path.realpath
+    islink = os.path.islink
     basename = os.path.basename
     fspath = os.fspath
     function = types.FunctionType
@@ -578,6 +579,11 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
             raise RuntimeError("audit hooks are reserved by the grader")
         phase = state[0]
         if not phase:
+            return
+        # The frequent, harmless events leave at once (attribute reads that are not frames, plain files).
+        if event == "object.__getattr__" and args[1] not in _FRAME_ATTRS:
+            return
+        if event == "open" and type(args[0]) is str and "mem" not in args[0] and not islink(args[0]):
             return
         tid = get_ident()
         if tid in busy:
