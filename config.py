@@ -42,6 +42,7 @@ class Config:
         # Submissions one learner may have waiting for or in grading at once (so one cannot fill the queue).
         self.GRADING_MAX_PER_LEARNER = int(env.get("BAEUM_GRADING_MAX_PER_LEARNER", "3"))
         self.GRADING_REQUIRE_ISOLATION = env.get("BAEUM_GRADING_REQUIRE_ISOLATION", "0") == "1"
+        self.GRADING_ISOLATION = env.get("BAEUM_GRADING_ISOLATION", "auto")  # or force bwrap, unshare, rlimits
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_LOGIN = env.get("BAEUM_RATELIMIT_LOGIN", "10 per minute")

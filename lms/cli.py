@@ -16,7 +16,7 @@ from .content.importer import import_courses
 from .extensions import db
 from .grading.grader import grade_notebook
 from .grading.notebook import NotebookFormatError, read_notebook
-from .grading.sandbox import default_pool, isolation_report
+from .grading.sandbox import SandboxError, default_pool, isolation_report
 from .models import Course, CourseAsset, Item, Role
 from .services.accounts import EmailTaken, create_user, find_user_by_email, is_weak_password, reset_password
 from .setup import print_demo_accounts, setup_database
@@ -127,7 +127,11 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
             sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == item.course_id)
         ).all()
     )
-    result = grade_notebook(item.data["notebook"], notebook, files, cwd=item.data["cwd"], pool=default_pool())
+    try:
+        pool = default_pool()  # refuses when BAEUM_GRADING_REQUIRE_ISOLATION is set and bubblewrap does not work
+    except SandboxError as exc:
+        raise click.ClickException(f"grading refused: {exc}") from None
+    result = grade_notebook(item.data["notebook"], notebook, files, cwd=item.data["cwd"], pool=pool)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -156,7 +160,10 @@ def grading_worker_command(burst: bool) -> None:
     url = current_app.config["REDIS_URL"]
     if not url:
         raise click.ClickException("REDIS_URL is not set")
-    click.echo(f"grading worker: {isolation_report()}")
+    try:
+        click.echo(f"grading worker: {isolation_report()}")
+    except SandboxError as exc:
+        raise click.ClickException(f"grading refused: {exc}") from None
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     class AppWorker(SimpleWorker):

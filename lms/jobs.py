@@ -7,6 +7,7 @@ stores the outcome in another; whatever goes wrong ends in a clear "error" state
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
@@ -14,7 +15,7 @@ from flask import Flask, current_app
 
 from .extensions import db
 from .grading.grader import grade_notebook, run_notebook
-from .grading.sandbox import Limits, default_pool
+from .grading.sandbox import Limits, SandboxError, default_pool, set_defaults
 from .services import exercises
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,13 @@ def process_submission(submission_id: int) -> None:
     if job is None:
         return
     limits = Limits(**current_app.config["GRADING_LIMITS"]) if current_app.config.get("GRADING_LIMITS") else None
-    pool = default_pool()
+    try:
+        pool = default_pool()
+    except SandboxError as exc:
+        log.error("grading refused: %s", exc)
+        exercises.fail(session, submission_id, "job.no_isolation")
+        session.commit()
+        return
     if current_app.config["GRADING_REQUIRE_ISOLATION"] and pool.isolation != "bwrap":
         log.error("grading refused: BAEUM_GRADING_REQUIRE_ISOLATION is set but %s", pool.report())
         exercises.fail(session, submission_id, "job.no_isolation")
@@ -42,7 +49,7 @@ def process_submission(submission_id: int) -> None:
         if job.kind == "grade":
             outcome = grade_notebook(job.source, job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
         else:
-            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
+            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=pool, source_nb=job.source)
     except Exception:
         log.exception("grading job %s failed", submission_id)
         session.rollback()
@@ -107,7 +114,22 @@ class RQQueue:
         self.queue.enqueue(process_submission, submission_id, job_timeout=600, result_ttl=0)
 
 
+def sandbox_settings(app: Flask) -> dict[str, object]:
+    """The grading sandbox's settings for every path that grades (web, CLI, RQ worker): the isolation to use, the
+    weakest allowed, and the folders learner code must never see (instance, courses, the SQLite database's)."""
+    hide = [app.instance_path, app.config["COURSES_PATH"]]
+    url = app.config.get("SQLALCHEMY_ENGINES", {}).get("default", "")
+    if isinstance(url, str) and url.startswith("sqlite:///"):
+        hide.append(os.path.dirname(url.removeprefix("sqlite:///")))
+    return {
+        "isolation": app.config["GRADING_ISOLATION"],
+        "require": "bwrap" if app.config["GRADING_REQUIRE_ISOLATION"] else None,
+        "hide": [h for h in hide if h],
+    }
+
+
 def init_app(app: Flask) -> None:
+    set_defaults(**sandbox_settings(app))
     mode = app.config["GRADING_QUEUE"]
     if mode == "rq":
         queue: Queue = RQQueue(app.config["REDIS_URL"])

@@ -7,11 +7,12 @@ import math
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import orm
 
 from ..extensions import db
-from ..grading.sandbox import isolation_report
+from ..grading.sandbox import SandboxError, default_pool
 from ..models import Course, Enrolment, Role, User
 from ..permissions import admin_required
 from ..services import teaching
@@ -19,6 +20,22 @@ from ..services.accounts import find_user_by_email
 from ..web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ISOLATION = {
+    "bwrap": _l(
+        "bubblewrap: 네트워크·프로세스가 분리되고, 학습자 코드는 권한 없는 별도 사용자로 실행되며, 프로젝트·"
+        "데이터베이스·다른 제출물은 보이지 않습니다."
+    ),
+    "unshare": _l(
+        "unshare: 네트워크·프로세스·마운트가 분리되고 학습자 코드는 권한 없는 별도 사용자로 실행됩니다. 프로젝트·"
+        "인스턴스·강좌 폴더는 가려지지만 그 밖의 호스트 파일은 권한에 따라 읽을 수 있습니다. bubblewrap을 설치하면 "
+        "더 안전합니다."
+    ),
+    "rlimits": _l(
+        "자원 제한만: 네임스페이스 없이 권한 없는 별도 사용자로 실행되며 네트워크에 접근할 수 있습니다. bubblewrap을 "
+        "설치하세요."
+    ),
+}
 
 
 @bp.get("/")
@@ -37,11 +54,24 @@ def index():  # noqa: ANN201
     ).all()
     users_by_role = dict(db.session.execute(sa.select(User.role, sa.func.count(User.id)).group_by(User.role)).all())
     mode = current_app.config["GRADING_QUEUE"]
-    isolation = (
-        _("RQ 작업자가 채점합니다 (`flask grading-worker`의 로그에 표시).") if mode == "rq" else isolation_report()
-    )
+    detail = ""
+    if mode == "rq":
+        isolation = _("RQ 작업자가 채점합니다 (`flask grading-worker`의 로그에 표시).")
+    else:
+        try:
+            pool = default_pool()
+        except SandboxError as exc:
+            isolation = _("안전한 격리 환경이 없어 채점하지 않습니다. bubblewrap을 설치하세요.")
+            detail = str(exc)
+        else:
+            isolation, detail = str(ISOLATION[pool.isolation]), pool.report()
     return render_template(
-        "admin/index.html", courses=courses, users_by_role=users_by_role, grading_queue=mode, isolation=isolation
+        "admin/index.html",
+        courses=courses,
+        users_by_role=users_by_role,
+        grading_queue=mode,
+        isolation=isolation,
+        isolation_detail=detail,
     )
 
 

@@ -736,6 +736,18 @@ class _CourseReader:
         Markdown links; a literal naming a file outside the course is an error."""
         files: set[str] = set()
         base = PurePosixPath(rel).parent
+        meta = nb.metadata.get("baeum") if isinstance(nb.metadata, dict) else None
+        listed = meta.get("files") if isinstance(meta, dict) else None
+        for literal in listed if isinstance(listed, list) else []:  # names a cell builds at run time
+            found = self._locate(rel, str(literal))
+            if isinstance(found, str):
+                if not quiet:
+                    self.out.error(rel, 1, f"metadata baeum.files: {found}")
+            elif found.file.is_file():
+                if not never_served(found.path):
+                    files.add(found.path)
+            elif found.file.is_dir():
+                files |= self._folder_files(rel, found.path)
         for number, cell in enumerate(nb.cells, start=1):
             text = cell_text(cell)
             if cell.cell_type == "markdown":

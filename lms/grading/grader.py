@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import posixpath
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -29,7 +32,16 @@ GRADE_MESSAGES = {
     "error": "grade.not_run",
     "manual": "grade.manual_pending",
     "missing": "grade.missing_answer",
+    "review": "grade.needs_review",
 }
+# Methods through which an answer's objects can make a test's comparison or check succeed whatever they hold.
+_ASSERTION_DUNDERS = frozenset(
+    {
+        *("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__", "__contains__"),
+        *("__abs__", "__round__", "__float__", "__int__", "__index__", "__instancecheck__", "__subclasscheck__"),
+        *("__array__", "__array_ufunc__", "__array_function__", "__getattr__", "__getattribute__", "__class__"),
+    }
+)
 
 
 @dataclass
@@ -38,7 +50,9 @@ class GradeItem:
 
     kind: ``test`` (autograded test cell), ``answer`` (graded answer cell, code or Markdown, graded by hand
     as in nbgrader) or ``task``. status: passed / failed / error (could not run) / manual (awaits an
-    instructor) / missing (no answer). ``points`` is None while manual grading is pending.
+    instructor) / missing (no answer) / review (a test whose outcome cannot be trusted: the run showed signs of
+    tampering, so an instructor grades it like a manual cell). ``points`` is None while an instructor's grade
+    is pending.
     """
 
     grade_id: str
@@ -78,6 +92,7 @@ class GradeResult:
     isolation: str
     duration_s: float
     detail: str = ""  # for logs only (exit status, diagnostics); do not show learners
+    review: list[str] = field(default_factory=list)  # why the tests go to an instructor (instructors only)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,22 +129,117 @@ class NotebookRun:
         return cls(**values)
 
 
+def _visible_names(text: str) -> tuple[str, ...]:
+    """Top-level names that a test cell's visible part (what learners see) assigns."""
+    try:
+        tree = ast.parse(nbg.visible_test_text(text))
+    except SyntaxError:
+        return ()
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)} | {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)
+    }
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+    return tuple(sorted(names))
+
+
 def _specs(nb: NotebookNode, hide_tests: bool) -> list[CellSpec]:
     specs = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        test = hide_tests and nbg.is_grade(cell) and not nbg.is_solution(cell)
-        specs.append(CellSpec(i, nbg.cell_text(cell), "test" if test else "code"))
+        text = nbg.cell_text(cell)
+        if hide_tests and nbg.is_grade(cell) and not nbg.is_solution(cell):
+            specs.append(CellSpec(i, text, "test", _visible_names(text)))
+        else:
+            specs.append(CellSpec(i, text))
     return specs
 
 
+def _dunders(nb: NotebookNode) -> set[str]:
+    """Assertion-relevant special methods that the solution cells define or name (``setattr``, ``type()``)."""
+    found: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not nbg.is_solution(cell):
+            continue
+        try:
+            tree = ast.parse(nbg.cell_text(cell))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in _ASSERTION_DUNDERS:
+                found.add(node.name)
+            elif isinstance(node, ast.Name | ast.Attribute):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                if name in _ASSERTION_DUNDERS and isinstance(node.ctx, ast.Store):
+                    found.add(name)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _ASSERTION_DUNDERS:
+                found.add(node.value)
+    return found
+
+
+def answer_review(source: NotebookNode, merged: NotebookNode) -> list[str]:
+    """Reasons to send a submission to an instructor that show in its text: an answer that defines how its
+    objects compare or convert (``__eq__`` returning True passes any ``assert x == expected``), where the
+    instructor's solution does not."""
+    extra = sorted(_dunders(merged) - _dunders(source))
+    return [f"the answer defines {', '.join(extra)}"] if extra else []
+
+
+_QUOTED = re.compile(r"""(?:'([^'\n]{1,300})'|"([^"\n]{1,300})")""")
+_LINK = re.compile(r"\]\(([^)\s]{1,300})\)|(?:src|href)=[\"']([^\"']{1,300})")
+# Never copied, even when named: notebooks (sources with hidden tests), quizzes and manifests with their answers.
+_NEVER_COPIED = (".ipynb", ".yml", ".yaml")
+# Not copied from a named folder either: lessons and notes.
+_NOT_FROM_FOLDERS = (*_NEVER_COPIED, ".md", ".pyc")
+
+
+def exercise_files(source: NotebookNode, cwd: str, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The course files an exercise may use: those its source notebook names by a relative path (a string in a
+    code cell, a link in a Markdown cell) or lists in its metadata ``baeum.files``, relative to the notebook's
+    folder ``cwd``. A named folder brings the files under it (but no Markdown). Nothing else of the course, so a
+    ``notes/solutions.md`` never reaches a sandbox."""
+    named: set[str] = set()
+    listed = ((source.metadata or {}).get("baeum") or {}).get("files") or []
+    named.update(str(p) for p in listed if isinstance(p, str))
+    for cell in source.cells:
+        text = nbg.cell_text(cell)
+        pattern = _QUOTED if cell.cell_type == "code" else _LINK
+        named.update(a or b for a, b in pattern.findall(text))
+    chosen: dict[str, bytes] = {}
+    for ref in named:
+        ref = ref.split("#")[0].split("?")[0].strip()
+        if not ref or ref.startswith(("/", "~")) or "://" in ref or "\x00" in ref:
+            continue
+        path = posixpath.normpath(posixpath.join(cwd or ".", ref))
+        if path.startswith("../") or path in (".", ".."):
+            continue
+        if path in files:
+            if not path.lower().endswith(_NEVER_COPIED):
+                chosen[path] = files[path]
+            continue
+        prefix = path.rstrip("/") + "/"
+        for rel, data in files.items():
+            if rel.startswith(prefix) and not rel.lower().endswith(_NOT_FROM_FOLDERS):
+                chosen[rel] = data
+    return chosen
+
+
 def _run(
-    pool: SandboxPool | None, specs: list[CellSpec], data: DataFiles, limits: Limits | None, cwd: str
+    pool: SandboxPool | None,
+    specs: list[CellSpec],
+    data: DataFiles,
+    limits: Limits | None,
+    cwd: str,
+    source: NotebookNode | None,
 ) -> SandboxRun:
     pool = pool or default_pool()
     limits = limits or pool.limits
-    return pool.run(specs, collect_files(data, limits.data_mb), limits, cwd)
+    files = collect_files(data, limits.data_mb)
+    if source is not None:
+        files = exercise_files(source, cwd, files)
+    return pool.run(specs, files, limits, cwd)
 
 
 def grade_notebook(
@@ -151,8 +261,9 @@ def grade_notebook(
     source = nbg.read_notebook(source_nb, "source.ipynb")
     release = nbg.release_notebook(source)
     merged, missing = nbg.merge_submission(source, submitted_nb)
-    run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd)
+    run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd, source)
     by_index = {c.index: c for c in run.cells}
+    review = [*run.review, *answer_review(source, merged)]
 
     grades: list[GradeItem] = []
     for i, cell in nbg.iter_graded(merged):
@@ -184,7 +295,9 @@ def grade_notebook(
                     "ename": str((ran.error or {}).get("ename", "Error")),
                     "evalue": str((ran.error or {}).get("evalue", "")),
                 }
-            points = max_points if status == "passed" else 0.0
+            points: float | None = max_points if status == "passed" else 0.0
+            if review:
+                status, points, error = "review", None, None
             grades.append(GradeItem(gid, i, "test", points, max_points, status, GRADE_MESSAGES[status], error))
 
     cells = []
@@ -210,6 +323,7 @@ def grade_notebook(
         isolation=run.isolation,
         duration_s=time.monotonic() - started,
         detail=run.detail,
+        review=review,
     )
 
 
@@ -220,11 +334,16 @@ def run_notebook(
     *,
     cwd: str = "",
     pool: SandboxPool | None = None,
+    source_nb: NotebookNode | dict[str, Any] | bytes | str | None = None,
 ) -> NotebookRun:
-    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each cell's output."""
+    """Execute a learner's notebook as it is, top to bottom, in a fresh sandbox; return each cell's output.
+
+    ``source_nb``: the exercise's source notebook, whose references choose the data files copied in (see
+    :func:`exercise_files`); without it every data file given is copied."""
     started = time.monotonic()
     notebook = nbg.read_notebook(nb, "notebook.ipynb")
-    run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd)
+    source = nbg.read_notebook(source_nb, "source.ipynb") if source_nb is not None else None
+    run = _run(pool, _specs(notebook, hide_tests=False), data_dir_or_files, limits, cwd, source)
     cells = [CellResult(c.index, nbg.grade_id(notebook.cells[c.index]), c.status, c.outputs) for c in run.cells]
     return NotebookRun(
         run.status, RUN_MESSAGES[run.status], cells, run.isolation, time.monotonic() - started, run.detail

@@ -310,6 +310,12 @@ def _replace_regions(text: str, begin: str, end: str, stub: str | None) -> tuple
     return "\n".join(out), replaced
 
 
+def visible_test_text(text: str) -> str:
+    """A test cell's text as learners receive it: hidden tests removed."""
+    visible, _ = _replace_regions(text, BEGIN_HIDDEN, END_HIDDEN, None)
+    return visible
+
+
 def release_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb") -> NotebookNode:
     """The learner's version: solutions replaced by stubs, hidden tests removed, outputs cleared, metadata
     kept.

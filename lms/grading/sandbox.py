@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -41,11 +42,22 @@ DEFAULT_PRELOAD = (
     "sklearn.preprocessing",
 )
 SANDBOX_HOME = "/home/learner"
+# The checkout this library runs from: never visible to learner code (the platform adds its instance folder,
+# course folder and database folder through ``hide``).
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+# Shared writable places and home folders, hidden behind empty file systems outside bubblewrap too.
+_HIDE_ALWAYS = ("/tmp", "/var/tmp", "/dev/shm", "/root", "/home")
+INSTALL_HINT = (
+    "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap)"
+)
 _UID_BASE = 61000  # when the grader runs as root each sandbox gets its own unprivileged uid from this range
 _UID_SPAN = 4096
 # Files never copied from a data directory into a sandbox: notebooks (sources, hidden tests), quizzes with
 # their answers, lessons, manifests, and anything hidden.
 _DATA_EXCLUDED_SUFFIXES = (".ipynb", ".yml", ".yaml", ".md", ".pyc")
+
+
+_EXIT_OUTPUT_LIMIT = 3  # the worker's exit status when the notebook printed more than allowed
 
 
 class SandboxError(RuntimeError):
@@ -84,6 +96,9 @@ class CellSpec:
     index: int
     code: str
     kind: CellKind = "code"
+    # Names a test cell's visible part assigns: they reach the notebook's later cells (an instructor may compute
+    # ``feat = add_features(df)`` in a test for the next answer); a hidden part's names stay with the tests.
+    export: tuple[str, ...] = ()
 
 
 @dataclass
@@ -95,6 +110,7 @@ class CellRun:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
     duration_s: float = 0.0
+    review: list[str] = field(default_factory=list)  # why an instructor must look at it (tampering detected)
 
 
 @dataclass
@@ -106,6 +122,7 @@ class SandboxRun:
     isolation: str
     duration_s: float
     detail: str = ""  # for the logs: exit status, diagnostics tail
+    review: list[str] = field(default_factory=list)  # tampering detected while tests ran: not to be scored
 
 
 # --- host detection
@@ -227,12 +244,16 @@ def detect_isolation(python: str | None = None) -> Isolation:
     ]
     if shutil.which("bwrap") and _probe(_bwrap_argv(python, None, Limits(), os.geteuid() == 0) + check, {}):
         return "bwrap"
-    if shutil.which("unshare") and _probe(_unshare_prefix() + check, {}):
+    if shutil.which("unshare") and _probe(_unshare_prefix(_python_roots(python)) + check, {}):
         return "unshare"
     return "rlimits"
 
 
-def _unshare_prefix() -> list[str]:
+def _unshare_prefix(keep: Iterable[str] = (), hide: Iterable[str] = ()) -> list[str]:
+    """``unshare`` with private pid, network, ipc, uts and mount namespaces: empty file systems over ``hide`` (and
+    the project, home folders and shared temporary folders), with the ``keep`` paths mounted back where they were.
+    As root, the worker then drops to its sandbox uid; otherwise a second user namespace maps us to uid 1000."""
+    root = os.geteuid() == 0
     argv = [
         shutil.which("unshare") or "unshare",
         "--fork",
@@ -242,19 +263,43 @@ def _unshare_prefix() -> list[str]:
         "--net",
         "--ipc",
         "--uts",
+        "--mount",
+        "--propagation",
+        "private",
     ]
-    if os.geteuid() != 0:
+    if not root:
         argv += ["--user", "--map-root-user"]
-    return argv
+    keep = [os.path.realpath(k) for k in keep if os.path.exists(k)]
+    hidden: list[str] = []
+    for path in sorted({os.path.realpath(h) for h in [*hide, PROJECT_ROOT, *_HIDE_ALWAYS] if os.path.isdir(h)}):
+        if not any(path == h or path.startswith(h.rstrip("/") + "/") for h in hidden):
+            hidden.append(path)
+    q = shlex.quote
+    lines = ["set -e", "mount -t tmpfs -o mode=0700,size=1m tmpfs /mnt"]
+    for i, path in enumerate(keep):
+        make = f"mkdir -p /mnt/{i}" if os.path.isdir(path) else f"touch /mnt/{i}"
+        lines += [make, f"mount --bind {q(path)} /mnt/{i}"]
+    lines += [f"mount -t tmpfs -o mode=0755,size=16m tmpfs {q(h)}" for h in hidden]
+    for i, path in enumerate(keep):
+        make = f"mkdir -p {q(path)}" if os.path.isdir(path) else f"mkdir -p {q(os.path.dirname(path))}; touch {q(path)}"
+        lines += [make, f"mount --move /mnt/{i} {q(path)}"]
+    lines.append("umount /mnt")
+    if not root:
+        lines.append('exec unshare --user --map-user=1000 --map-group=1000 -- "$@"')
+    else:
+        lines.append('exec "$@"')
+    return [*argv, "--", "/bin/sh", "-c", "\n".join(lines), "baeum-sandbox"]
 
 
 _DESCRIPTIONS = {
     "bwrap": "bubblewrap: private network, pid, ipc and uts namespaces{user}; read-only Python runtime; "
     "only a private tmpfs is writable; no view of the project, database or other submissions",
-    "unshare": "unshare: private network, pid, ipc and uts namespaces{user}; the host file system is visible "
-    "read-only by file permissions only (install bubblewrap for file-system isolation)",
-    "rlimits": "resource limits and a new session only: no namespaces, the host file system and network are "
-    "reachable as far as permissions allow (install bubblewrap)",
+    "unshare": "unshare: private network, pid, ipc, uts and mount namespaces{user}; empty file systems over the "
+    "project, the instance and course folders, home folders and shared temporary folders; the rest of the host "
+    "file system is visible read-only by file permissions (install bubblewrap for full file-system isolation)",
+    "rlimits": "resource limits, a new session and a separate unprivileged uid only: no namespaces; the project, "
+    "instance and course folders are unreadable to that uid by their permissions; the network is reachable "
+    "(install bubblewrap)",
 }
 
 
@@ -323,10 +368,15 @@ class _Sandbox:
             )
             if pool.mplcache:
                 env["BAEUM_MPL_CACHE"] = pool.mplcache
-            argv = [pool.python, "-I", "-B", str(WORKER)]
+            # The worker runs from a copy: the project it lives in is hidden (unshare) or unreadable (rlimits).
+            worker = os.path.join(self.hostdir, "worker.py")
+            shutil.copyfile(WORKER, worker)
+            os.chmod(worker, 0o644)
+            argv = [pool.python, "-I", "-B", worker]
             if pool.isolation == "unshare":
                 env["BAEUM_SANDBOX_PIDNS"] = "1"
-                argv = _unshare_prefix() + ["--"] + argv
+                keep = [*_python_roots(pool.python), self.hostdir, *([pool.mplcache] if pool.mplcache else [])]
+                argv = _unshare_prefix(keep, pool.hide) + argv
             popen_env = env
             cwd = self.root
         try:
@@ -490,22 +540,24 @@ class SandboxPool:
         preload: Iterable[str] = DEFAULT_PRELOAD,
         limits: Limits | None = None,
         startup_timeout: float = 60.0,
+        hide: Iterable[str] = (),
     ) -> None:
         self.python = python or sys.executable
         self.size = size
         self.preload = tuple(preload)
         self.limits = limits or Limits()
         self.startup_timeout = startup_timeout
+        self.hide = tuple(os.path.realpath(h) for h in (*hide, PROJECT_ROOT))
         self.isolation: Isolation = detect_isolation(self.python) if isolation == "auto" else isolation
         order = ["rlimits", "unshare", "bwrap"]
         if require is not None and order.index(self.isolation) < order.index(require):
-            raise SandboxError(f"grading requires {require} isolation, but only {self.isolation} works here")
+            raise SandboxError(
+                f"grading requires {require} isolation, but only {self.isolation} works here: {INSTALL_HINT}"
+            )
         self.mplcache = _matplotlib_cache(self.python) if any("matplotlib" in m for m in self.preload) else None
-        # As root, each sandbox runs under its own unprivileged uid; outside bwrap that uid must read
-        # the Python runtime where it is (bwrap re-mounts it readable).
-        self.drop_uid = os.geteuid() == 0 and (
-            self.isolation == "bwrap" or all(_world_readable(r) for r in _python_roots(self.python))
-        )
+        # Learner code never runs as root, nor where it could read the project or the instance folder.
+        self.drop_uid = os.geteuid() == 0
+        self._check_fallback()
         self._lock = threading.Lock()
         self._idle: collections.deque[_Sandbox] = collections.deque()
         self._uids: set[int] = set()
@@ -514,18 +566,38 @@ class SandboxPool:
         log.info("grading sandbox: %s", self.report())
         self._fill()
 
+    def _check_fallback(self) -> None:
+        """Refuse a weaker isolation that would run learner code as root or within sight of the hidden folders."""
+        runtime = _python_roots(self.python)
+        if self.isolation == "unshare" and self.drop_uid:
+            # The sandbox uid reads the runtime where unshare mounts it back: its own folder must be readable.
+            closed = [r for r in runtime if os.stat(r).st_mode & 0o005 != 0o005]
+            if closed:
+                raise SandboxError(
+                    f"the Python runtime ({', '.join(closed)}) is not readable by other users, so unshare "
+                    f"isolation would need root: {INSTALL_HINT}, or make it world-readable"
+                )
+        elif self.isolation == "rlimits":
+            if not self.drop_uid:
+                raise SandboxError(
+                    "without namespaces, learner code would run as this user and could read the project and "
+                    f"the instance folder: {INSTALL_HINT}"
+                )
+            closed = [r for r in runtime if not _world_readable(r)]
+            visible = [h for h in self.hide if os.path.exists(h) and _world_readable(h)]
+            if closed or visible:
+                raise SandboxError(
+                    "without namespaces the sandbox uid "
+                    + (f"cannot read the Python runtime ({', '.join(closed)})" if closed else "")
+                    + (" and " if closed and visible else "")
+                    + (f"could read {', '.join(visible)}" if visible else "")
+                    + f": {INSTALL_HINT}"
+                )
+
     def report(self) -> str:
         root = os.geteuid() == 0
-        user = ", a separate unprivileged uid per sandbox" if root else ", a private user namespace"
+        user = ", a separate unprivileged uid per sandbox" if root else ", a private user namespace (uid 1000)"
         text = _DESCRIPTIONS[self.isolation].format(user=user if self.isolation != "rlimits" else "")
-        if self.isolation == "rlimits" and self.drop_uid:
-            text += "; a separate unprivileged uid per sandbox"
-        if root and not self.drop_uid:
-            text = text.replace(", a separate unprivileged uid per sandbox", "")
-            text += (
-                "; WARNING: runs as root because the Python runtime is not readable by other users "
-                "(make it world-readable, run the grader as a dedicated user, or install bubblewrap)"
-            )
         return (
             f"{self.isolation}: {text}; limits on CPU time, wall time, memory, processes, open files, file "
             f"size and output; one fresh interpreter per run"
@@ -598,6 +670,7 @@ class SandboxPool:
         results = {c.index: CellRun(c.index, "not-run") for c in cells}
         status: RunStatus = "ok"
         detail = ""
+        review: list[str] = []
         sandbox = self.acquire()
         try:
             deadline = time.monotonic() + limits.wall_s
@@ -623,6 +696,7 @@ class SandboxPool:
                         "index": spec.index,
                         "kind": spec.kind,
                         "code": spec.code,
+                        "export": list(spec.export),
                         "nonce": nonce,
                     }
                 )
@@ -631,13 +705,16 @@ class SandboxPool:
                     status = "output-limit"
                     results[spec.index] = CellRun(spec.index, "error", error=_limit_error("output-limit"))
                     break
+                flags = [str(r) for r in msg.get("review") or []]
                 results[spec.index] = CellRun(
                     spec.index,
                     "ok" if msg.get("ok") else "error",
                     outputs=list(msg.get("outputs") or []),
                     error=msg.get("error"),
                     duration_s=float(msg.get("duration") or 0.0),
+                    review=flags,
                 )
+                review.extend(f"cell {spec.index + 1}: {r}" for r in flags)
                 if msg.get("memory_error") and status == "ok":
                     status = "memory-limit"
             sandbox.send({"type": "end"})
@@ -648,21 +725,25 @@ class SandboxPool:
         except _Died as exc:
             signo, why = sandbox.exit_detail()
             detail = f"{exc}; {why}"
-            status = "timeout" if signo == signal.SIGXCPU else "crashed"
+            if sandbox.proc.returncode == _EXIT_OUTPUT_LIMIT:
+                status = "output-limit"
+            else:
+                status = "timeout" if signo == signal.SIGXCPU else "crashed"
         finally:
             sandbox.destroy()
         if status != "ok":
             diag = sandbox.diagnostics()
             if diag:
                 detail = f"{detail}\n{diag}" if detail else diag
-            if status in ("timeout", "crashed"):
+            if status in ("timeout", "crashed", "output-limit"):
                 # The first cell without a reply is the one that was running when the sandbox stopped.
                 running = next((results[c.index] for c in cells if results[c.index].status == "not-run"), None)
                 if running is not None:
                     running.status = "error"
                     running.error = _limit_error(status)
                     running.outputs = [{"output_type": "error", **running.error, "traceback": []}]
-        return SandboxRun(status, [results[c.index] for c in cells], self.isolation, time.monotonic() - started, detail)
+        cells_run = [results[c.index] for c in cells]
+        return SandboxRun(status, cells_run, self.isolation, time.monotonic() - started, detail, review)
 
 
 def _limit_error(status: str) -> dict[str, Any]:
@@ -754,6 +835,19 @@ def _safe_rel(rel: str) -> str:
 
 _default_pool: SandboxPool | None = None
 _default_lock = threading.Lock()
+_default_settings: dict[str, Any] = {}
+
+
+def set_defaults(**kwargs: Any) -> None:
+    """Settings of the default pool, started on first use: ``isolation`` (auto, bwrap, unshare, rlimits),
+    ``require`` (the weakest isolation allowed, e.g. "bwrap"), ``hide`` (folders learner code must never see)."""
+    global _default_pool
+    with _default_lock:
+        _default_settings.clear()
+        _default_settings.update(kwargs)
+        old, _default_pool = _default_pool, None
+    if old is not None:
+        old.close()
 
 
 def configure(**kwargs: Any) -> SandboxPool:
@@ -771,7 +865,7 @@ def default_pool() -> SandboxPool:
     global _default_pool
     with _default_lock:
         if _default_pool is None:
-            _default_pool = SandboxPool(size=min(2, os.cpu_count() or 1))
+            _default_pool = SandboxPool(size=min(2, os.cpu_count() or 1), **_default_settings)
         return _default_pool
 
 

@@ -42,6 +42,7 @@ MESSAGES = {
     "grade.failed": _l("실패"),
     "grade.not_run": _l("실행되지 않음"),
     "grade.manual_pending": _l("강사 채점 대기"),
+    "grade.needs_review": _l("강사 확인 대기"),
     "grade.missing_answer": _l("답안 없음"),
 }
 

@@ -25,6 +25,8 @@ from .learning import enrolment_for, progress_row, recompute, record, visit
 from .teaching import taught_course_ids, teaches
 
 PASS_SCORE = 60
+# Grade statuses an instructor settles: written answers, and tests whose run showed tampering ("needs review").
+WAITING_FOR_INSTRUCTOR = ("manual", "review")
 MAX_ANSWER_CHARS = 100_000
 # An uploaded notebook keeps its outputs (plots) until it is merged; more than this is not a learner's answer.
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
@@ -155,7 +157,10 @@ def start(session: orm.Session, submission_id: int) -> Job | None:
     submission.status, submission.started_at, submission.tries = "running", utcnow(), submission.tries + 1
     files = dict(
         session.execute(
-            sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == submission.course_id)
+            sa.select(CourseAsset.path, CourseAsset.content).where(
+                CourseAsset.course_id == submission.course_id,
+                CourseAsset.path.in_(item.data.get("files") or []),  # what the exercise names, checked at import
+            )
         ).all()
     )
     return Job(submission.id, submission.kind, item.data["notebook"], submission.notebook, files, item.data["cwd"])
@@ -304,7 +309,7 @@ def grade_manually(
     """Record an instructor's points and comments; the submission's total is final once every manual cell is
     graded. Points must lie between 0 and the cell's maximum."""
     result = GradeResult.from_dict(submission.result or {})
-    manual = {g.grade_id: g for g in result.grades if g.status == "manual"}
+    manual = {g.grade_id: g for g in result.grades if g.status in WAITING_FOR_INSTRUCTOR}
     existing = manual_grades(session, submission.id)
     for gid, (points, comment) in grades.items():
         if gid not in manual:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..content.render import highlight_python, render_markdown
 from ..extensions import db
 from ..grading.grader import GradeResult
-from ..grading.notebook import grade_id
+from ..grading.notebook import grade_id, is_solution
 from ..models import Course, Item, Submission, User
 from ..permissions import role_required
 from ..services import exercises
@@ -59,7 +59,7 @@ def grade(submission_id: int):  # noqa: ANN201
     if submission is None:
         abort(404)
     result = GradeResult.from_dict(submission.result)
-    manual_items = [g for g in result.grades if g.status == "manual"]
+    manual_items = [g for g in result.grades if g.status in exercises.WAITING_FOR_INSTRUCTOR]
     if request.method == "POST":
         grades: dict[str, tuple[float, str]] = {}
         errors = []
@@ -89,6 +89,16 @@ def grade(submission_id: int):  # noqa: ANN201
     item = db.session.get(Item, submission.item_id)
     cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
     answers = {}
+    # A test sent for review is judged on the learner's code: show every answer cell once, above the form.
+    review_code = (
+        [
+            highlight_python("".join(c["source"]) if isinstance(c.get("source"), list) else c.get("source", ""))
+            for c in submission.notebook.get("cells", [])
+            if c.get("cell_type") == "code" and is_solution(c)
+        ]
+        if result.review
+        else []
+    )
     for g in manual_items:
         cell = cells.get(g.grade_id, {})
         text = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else cell.get("source", "")
@@ -99,6 +109,7 @@ def grade(submission_id: int):  # noqa: ANN201
         result=result,
         manual_items=manual_items,
         answers=answers,
+        review_code=review_code,
         learner=learner,
         item=item,
         existing=exercises.manual_grades(db.session, submission.id),

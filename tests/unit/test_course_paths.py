@@ -1,5 +1,6 @@
 """Every path a course names stays inside its folder after symlinks; only what published items use is stored."""
 
+import json
 import os
 from pathlib import Path
 
@@ -298,3 +299,38 @@ def test_a_symlink_loop_is_an_error_not_a_crash(root):
     assert results["healthy"].course is not None
     found = messages(results["loop"])
     assert any(m.startswith("loop/lessons/01-a.md:6: ") for m in found), found
+
+
+def with_listed_files(text: str, files: list[str]) -> str:
+    nb = json.loads(text)
+    nb["metadata"]["baeum"] = {"files": files}
+    return json.dumps(nb)
+
+
+def test_files_a_notebook_lists_in_its_metadata_are_its_files(root):
+    code = "name = 'lookup'\nimport pandas as pd\npd.read_csv(f'../data/{name}.csv')"  # a name built at run time
+    folder = write_course(
+        root,
+        "listed",
+        {
+            "exercises/ex.ipynb": with_listed_files(notebook(code), ["../data/lookup.csv", "../data/images"]),
+            "data/lookup.csv": "a\n1\n",
+            "data/images/1.png": "png",
+            "data/other.csv": "b\n2\n",
+        },
+        items=("exercises/ex.ipynb",),
+    )
+    result = load_course(folder)
+    assert result.errors == []
+    assert result.course.items[0].files == ["data/images/1.png", "data/lookup.csv"]
+    assert "data/other.csv" not in result.course.assets
+
+
+def test_metadata_files_outside_the_course_are_errors(root, outside):
+    folder = write_course(
+        root,
+        "listed",
+        {"exercises/ex.ipynb": with_listed_files(notebook("x = 1"), ["../../instance/secret_key"])},
+        items=("exercises/ex.ipynb",),
+    )
+    assert_outside(load_course(folder), "listed/exercises/ex.ipynb:1: ")

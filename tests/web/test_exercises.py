@@ -3,12 +3,14 @@
 import io
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from lms.grading.sandbox import set_defaults
 from lms.models import Enrolment, ItemProgress, Submission
 
 COURSE = "/courses/notebook-lab"
@@ -216,6 +218,30 @@ def test_instructor_grades_the_written_answer(learner, actions, client, session)
     assert enrolment.score == 100.0
 
 
+def test_tampering_waits_for_an_instructor(learner, actions, client, session):
+    """A run that patched what the tests use is not scored: its tests wait in the instructor's queue."""
+    answers = dict(SOLUTIONS)
+    answers["total_by_region"] = (
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\n" + SOLUTIONS["total_by_region"]
+    )
+    page = client.get(submit(actions, answers)).get_data(as_text=True)
+    assert "자동 채점 결과를 그대로 쓸 수 없어 강사가 확인한 뒤 점수가 확정됩니다." in page
+    assert "강사 확인 대기" in page and "np.allclose" not in page.split("notebook")[0]
+    submission = session.scalar(sa.select(Submission).where(Submission.user_id == learner.id))
+    assert submission.points == 0 and not submission.final
+    assert submission.result["review"] and {g["status"] for g in submission.result["grades"]} >= {"review"}
+    actions.logout()
+    actions.login_as("instructor")
+    page = client.get(f"/teach/submissions/{submission.id}").get_data(as_text=True)
+    assert "강사 확인 필요" in page and "numpy.allclose" in page
+    assert 'np</span><span class="o">.</span><span class="n">allclose' in page  # the learner's code
+    tests = [g["grade_id"] for g in submission.result["grades"] if g["status"] == "review"]
+    form = {f"points-{gid}": "0" for gid in tests}
+    actions.post(f"/teach/submissions/{submission.id}", {**form, "points-explain_choice": "1"})
+    session.refresh(submission)
+    assert submission.final and submission.points == 1.0
+
+
 def test_cli_grades_a_notebook_file(app, session, tmp_path):
     graded = dict(SOURCE)
     path = tmp_path / "answer.ipynb"
@@ -228,6 +254,28 @@ def test_cli_grades_a_notebook_file(app, session, tmp_path):
     assert "test_total_by_region" in text and "total 5 / 6" in text
     missing = app.test_cli_runner().invoke(args=["grade", "notebook-lab", "nope", str(path)])
     assert missing.exit_code != 0 and "no exercise 'nope'" in missing.output
+
+
+@pytest.mark.skipif(not shutil.which("unshare"), reason="needs unshare to force a weaker isolation")
+def test_required_isolation_holds_for_the_cli_and_the_worker(app, tmp_path):
+    from lms import jobs
+    from tests.conftest import make_app
+
+    strict = make_app(
+        app.config["SQLALCHEMY_ENGINES"]["default"],
+        GRADING_ISOLATION="unshare",
+        GRADING_REQUIRE_ISOLATION=True,
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    try:
+        path = tmp_path / "answer.ipynb"
+        path.write_text(json.dumps(SOURCE), encoding="utf-8")
+        graded = strict.test_cli_runner().invoke(args=["grade", "notebook-lab", "sales", str(path)])
+        assert graded.exit_code != 0 and "grading refused" in graded.output and "bubblewrap" in graded.output
+        worker = strict.test_cli_runner().invoke(args=["grading-worker", "--burst"])
+        assert worker.exit_code != 0 and "grading refused" in worker.output
+    finally:
+        set_defaults(**jobs.sandbox_settings(app))  # the other tests' app and its default pool
 
 
 def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged(app, session, tmp_path):

@@ -153,3 +153,33 @@ def test_data_files_under_course_relative_paths(tmp_path: Path, pool: SandboxPoo
     )
     run = run_notebook(nb, tmp_path, cwd="exercises", pool=pool)
     assert run.cells[0].outputs[0]["text"] == "a\n1 ['data', 'exercises'] False\n"
+
+
+def test_only_the_files_an_exercise_names_reach_the_sandbox(tmp_path: Path, pool: SandboxPool) -> None:
+    files = {
+        "data/x.csv": b"a\n1\n",
+        "data/docs/a.txt": b"A",
+        "data/docs/b.txt": b"B",
+        "data/docs/README.md": b"readme",
+        "data/other.csv": b"other",
+        "extra/y.bin": b"Y",
+        "notes/solutions.md": b"the answers",
+        "notes/answers.txt": b"the answers",
+        "secret.txt": b"secret",
+        "images/plot.png": b"png",
+    }
+    listing = (
+        "import os\nfound = []\nfor folder, _dirs, names in os.walk('..'):\n"
+        "    found += [os.path.relpath(os.path.join(folder, n), '..') for n in names]\nprint(sorted(found))"
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("See [the chart](../images/plot.png)."),
+            nbformat.v4.new_code_cell("import pandas as pd\ndf = pd.read_csv('../data/x.csv')\nDOCS = '../data/docs'"),
+            nbformat.v4.new_code_cell(listing),
+        ],
+        metadata={"baeum": {"files": ["../extra/y.bin"]}},
+    )
+    run = run_notebook(nb, files, cwd="exercises", pool=pool, source_nb=nb)
+    shown = run.cells[-1].outputs[0]["text"]
+    assert shown == str(["data/docs/a.txt", "data/docs/b.txt", "data/x.csv", "extra/y.bin", "images/plot.png"]) + "\n"

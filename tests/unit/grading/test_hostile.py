@@ -153,7 +153,7 @@ def test_files_outside_the_sandbox_are_invisible(
     result = grade(source, code, pool, tight)
     text = output_text(result)
     assert "READ" not in text and text.count("denied") == len(paths)
-    assert "False ['data']" in text  # no project code in sight; only the course data in the working folder
+    assert "False []" in text  # no project code in sight; no course data either (this notebook names none)
     assert result.points == 2
 
 
@@ -179,9 +179,22 @@ def test_killing_the_parent_fails(source: nbformat.NotebookNode, pool: SandboxPo
 
 
 def test_interpreter_crash(source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
-    result = grade(source, CORRECT + "import ctypes\nctypes.string_at(0)", pool, tight)
+    result = grade(source, CORRECT + "import faulthandler\nfaulthandler._sigsegv()", pool, tight)
     assert result.status == "crashed" and result.message_code == "grading.crashed"
     assert_no_points(result)
+
+
+def test_ctypes_from_an_answer_is_refused_and_reviewed(
+    source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
+) -> None:
+    result = grade(
+        source,
+        CORRECT + "import ctypes\ntry:\n    ctypes.string_at(0)\nexcept RuntimeError as e:\n    print('refused', e)",
+        pool,
+        tight,
+    )
+    assert "refused ctypes" in output_text(result)
+    assert result.review and result.points == 0 and not result.final
 
 
 def test_daemon_does_not_outlive_the_run(source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
@@ -229,10 +242,11 @@ def test_daemon_does_not_outlive_the_run(source: nbformat.NotebookNode, pool: Sa
 )
 def test_tampering_earns_nothing(tamper: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
     result = grade(source, "def add(a, b):\n    return 3\n" + tamper, pool, tight)
-    # The visible test happens to pass (add(1, 2) == 3) but the hidden one does not: at most 0 for it.
+    # The visible test happens to pass (add(1, 2) == 3) but the hidden one does not: at most 0 for it; where the
+    # tampering is detected rather than prevented, the tests wait for an instructor (no points yet).
     grades = result.by_grade_id()
-    assert grades["test_add"].status != "passed" and grades["test_add"].points == 0
-    assert grades["test_add_types"].points == 0
+    assert grades["test_add"].status != "passed" and grades["test_add"].points in (0, None)
+    assert grades["test_add_types"].points in (0, None)
     assert result.points == 0
 
 
@@ -243,17 +257,19 @@ def test_correct_answer_still_passes_after_the_hostile_suite(
     assert result.status == "ok" and result.points == 2 and result.final
 
 
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        "TypeError = Exception",
-        "import builtins\nbuiltins.TypeError = Exception",
-    ],
-)
 def test_shadowed_exception_names_do_not_change_a_test(
-    tamper: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
+    source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
 ) -> None:
     answer = "def add(a, b):\n    if isinstance(b, str):\n        raise ValueError('no')\n    return a + b\n"
-    grades = grade(source, answer + tamper, pool, tight).by_grade_id()
+    grades = grade(source, answer + "TypeError = Exception", pool, tight).by_grade_id()
     assert grades["test_add"].status == "passed"
     assert grades["test_add_types"].status == "failed" and grades["test_add_types"].error["ename"] == "ValueError"
+
+
+def test_changed_builtins_are_restored_and_reviewed(
+    source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
+) -> None:
+    answer = "def add(a, b):\n    return a + b\nimport builtins\nbuiltins.TypeError = Exception"
+    result = grade(source, answer, pool, tight)
+    assert result.review and any("builtins.TypeError" in r for r in result.review)
+    assert {g.status for g in result.grades} == {"review"} and result.points == 0 and not result.final
