@@ -460,11 +460,15 @@ _test_ns = _namespace(
 )
 _test_runner = _test_ns["run_test"]
 
-# Frames pandas, matplotlib and logging take to word their warnings: allowed while a test runs.
+# Frames pandas, matplotlib and logging take to word their warnings, and namedtuple and typing to name a module
+# (pandas' itertuples makes a namedtuple; libraries imported late make TypeVars): allowed while a test runs,
+# for the frame these functions take or hand out.
 _FRAME_USERS = (
     ("pandas.util._exceptions", "find_stack_level"),
     ("matplotlib._api", "warn_external"),
     ("logging", "Logger.findCaller"),
+    ("collections", "namedtuple"),
+    ("typing", "_caller"),  # the module that makes a TypeVar or checks a Protocol
 )
 
 
@@ -610,7 +614,8 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
                 if args[1] in _FRAME_ATTRS and (tid == main or phase == 2):
                     refuse("frame access")
             elif event == "sys._getframe":
-                if tid == main or (phase == 2 and args[0].f_code not in allowed):
+                # args[0] is the frame handed out; getframe(1) is the function that asked for it.
+                if tid == main or (phase == 2 and args[0].f_code not in allowed and getframe(1).f_code not in allowed):
                     refuse("frame access")
             elif event.startswith("ctypes."):
                 if tid == main or from_learner():

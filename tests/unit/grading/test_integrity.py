@@ -87,6 +87,22 @@ def test_correct_answer_earns_everything(source: nbformat.NotebookNode, pool: Sa
     assert all(g.status == "passed" for g in result.grades)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # pandas' itertuples makes a namedtuple, which reads its caller's module name from a frame
+        "def add(a, b):\n    return next(pd.DataFrame({'x': [a + b]}).itertuples()).x\n",
+        # typing reads the defining module's name from a frame when a TypeVar or Protocol is made
+        "import typing\ndef add(a, b):\n    T = typing.TypeVar('T')\n    return a + b\n",
+    ],
+)
+def test_libraries_that_name_a_module_from_a_frame_are_not_tampering(
+    answer: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
+) -> None:
+    result = grade(source, answer, pool, tight)
+    assert result.points == len(TESTS) and not result.review, result.review
+
+
 def test_wrong_answer_earns_nothing(source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits) -> None:
     result = grade(source, WRONG, pool, tight)
     assert result.points == 0 and not result.review
