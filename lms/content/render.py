@@ -191,7 +191,9 @@ _RAW_TEXT = "script|style|xmp|iframe|noembed|noframes|noscript|textarea|title|pl
 _RAW_TEXT_ELEMENT = re.compile(rf"<({_RAW_TEXT})\b[^>]*>.*?</\1\s*>|<(?:{_RAW_TEXT})\b[^>]*>[^<]*", re.I | re.S)
 _BLANKS = "".join(map(chr, range(0x21)))  # C0 controls and space
 _ENTITY = re.compile(r"&#x([0-9a-fA-F]{1,6});")
-MAX_BRACKETS = 500  # "[" in one paragraph before they stop being read as links (see _EscapeBracketFloods)
+MAX_OPENERS = 500  # "[", "\\(" or unclosed tags before they stop being read as markup (see _EscapeFloods)
+# A tag opener with no ">" before the next "<": left unclosed.
+_UNCLOSED_TAG = re.compile(r"<[A-Za-z/!?][^<>]*(?=<|\Z)")
 
 
 class _CloseRawTextBlocks(Preprocessor):
@@ -223,10 +225,12 @@ class _CloseRawTextBlocks(Preprocessor):
         return out
 
 
-class _EscapeBracketFloods(Preprocessor):
-    """Python-Markdown looks for the end of a link from every `[` of a paragraph, so a paragraph's cost grows with
-    the square of its brackets (30,000 took minutes). A paragraph with more than `MAX_BRACKETS` of them is not
-    links: its brackets are escaped and show as text. Runs after fenced code is stashed, so code keeps its own."""
+class _EscapeFloods(Preprocessor):
+    """Some of Python-Markdown's work grows with the square of its input: it looks for a link's end from every `[`
+    of a paragraph, for math's end from every `\\(`, and its HTML reader rescans from every tag left unclosed
+    (30,000 took minutes). A paragraph with more than `MAX_OPENERS` of them cannot be meant as markup: it is shown
+    as plain text, without going through Markdown; past that many unclosed tags in the whole text, they are
+    escaped. Runs after fenced code is stashed, so code keeps its own."""
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
@@ -235,17 +239,21 @@ class _EscapeBracketFloods(Preprocessor):
             if line.strip():
                 paragraph.append(line)
                 continue
-            if sum(part.count("[") for part in paragraph) > MAX_BRACKETS:
-                paragraph = [part.replace("[", "\\[") for part in paragraph]
+            text = "\n".join(paragraph)
+            if text.count("[") + text.count("\\(") + len(_UNCLOSED_TAG.findall(text)) > MAX_OPENERS:
+                paragraph = [self.md.htmlStash.store(f"<p>{html.escape(text)}</p>")]
             out += [*paragraph, line]
             paragraph = []
-        return out[:-1]
+        text = "\n".join(out[:-1])
+        if len(_UNCLOSED_TAG.findall(text)) > MAX_OPENERS:
+            text = _UNCLOSED_TAG.sub(lambda m: "&lt;" + m.group(0)[1:], text)
+        return text.split("\n")
 
 
 class _BoundsExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
         md.preprocessors.register(_CloseRawTextBlocks(md), "close_raw_text_blocks", 22)
-        md.preprocessors.register(_EscapeBracketFloods(md), "escape_bracket_floods", 21)
+        md.preprocessors.register(_EscapeFloods(md), "escape_floods", 21)
 
 
 def render_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
@@ -256,8 +264,11 @@ def render_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
     md = markdown.Markdown(
         extensions=[*_EXTENSIONS, _BoundsExtension()], extension_configs=_EXTENSION_CONFIGS, output_format="html"
     )
-    raw = md.convert(text)
-    return sanitize(_MATH_RE.sub(_math, raw), resolve_link)
+    try:
+        raw = _MATH_RE.sub(_math, md.convert(text))
+    except RecursionError:  # nesting deeper than Python-Markdown's recursion allows (e.g. 50,000 "- "): plain text
+        raw = f"<p>{html.escape(text)}</p>"
+    return sanitize(raw, resolve_link)
 
 
 def sanitize(raw_html: str, resolve_link: LinkResolver | None = None) -> str:

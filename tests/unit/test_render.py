@@ -133,3 +133,16 @@ def test_unclosed_style_tags_cost_little():
     started = time.perf_counter()
     render_markdown("<style>\n" * 20_000 + "끝 문단")
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("flood", ["<a " * 20_000, "\\(" * 20_000, "<b x" * 10_000 + "\n\n" + "<i " * 10_000])
+def test_floods_of_unclosed_tags_and_math_cost_little(flood):
+    started = time.perf_counter()
+    html = render_markdown(f"앞 문단 $x^2$\n\n{flood}\n\n끝 문단")
+    assert time.perf_counter() - started < 10
+    assert "<math" in html and "끝 문단" in html
+
+
+def test_nesting_deeper_than_the_parser_allows_is_plain_text():
+    html = render_markdown("- " * 50_000 + "<b>끝</b>")
+    assert "끝" in html and "<b>" not in html
