@@ -14,8 +14,8 @@
 #   (functions are bound before learner code runs, its builtins are a private copy) and reads what the runners
 #   report only as plain values.
 # - An audit hook (PEP 578: it cannot be removed) refuses new audit hooks, other threads' frames, the garbage
-#   collector's object lists, tracing, /proc/*/mem, ctypes called from learner code and replacing a function's
-#   code; while a test runs also frames and new processes. Each refusal sends the submission to an instructor.
+#   collector's object lists, tracing, /proc/*/mem, ctypes, code objects built (code.replace, marshal) by learner
+#   code and replacing a function's code; while a test runs also frames and new processes. Each refusal sends the submission to an instructor.
 # - A test runs only once every thread and process the learner started is gone (read from /proc through
 #   functions bound before learner code ran), in a namespace of its own (names it defines never reach later
 #   cells) with pristine builtins; the modules tests use are compared with a snapshot taken before learner code
@@ -548,6 +548,7 @@ _TEST_DENY = (
     "os.forkpty",
     "pty.",
 )
+_CODE_EVENTS = frozenset({"code.__new__", "marshal.loads", "marshal.load"})
 _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 _CODE_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _PROTECTED_FUNCTIONS: set = set()  # the helper modules' functions: their defaults must not change either
@@ -569,7 +570,8 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
         raise RuntimeError(f"{event} is not allowed in the grader")
 
     def from_learner() -> bool:
-        """Whether the code that called into ctypes is the notebook's (synthetic file names) or a library's."""
+        """Whether the code that called into ctypes (past ctypes' own Python layer) is the notebook's (synthetic
+        file names) or a library's."""
         try:
             f = getframe(2)
         except ValueError:
@@ -577,6 +579,15 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
         while f is not None and "/ctypes/" in f.f_code.co_filename:
             f = f.f_back
         return f is None or f.f_code.co_filename.startswith("<")
+
+    def learner_code(depth: int = 2) -> bool:
+        """Whether the Python code that raised the event is the notebook's or code it built (exec, compile), not
+        the import system (whose frozen frames also have a synthetic file name)."""
+        try:
+            name = getframe(depth).f_code.co_filename
+        except ValueError:
+            return True
+        return name.startswith("<") and not name.startswith("<frozen ")
 
     def hook(event: str, args: tuple) -> None:
         if event == "sys.addaudithook":
@@ -620,6 +631,10 @@ def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
             elif event.startswith("ctypes."):
                 if tid == main or from_learner():
                     refuse("ctypes")
+            elif event in _CODE_EVENTS:
+                # Bytecode the learner wrote by hand (LOAD_CONST past the constants) reads and writes any memory.
+                if learner_code():
+                    refuse("building code objects")
             elif phase == 2 and event.startswith(_TEST_DENY):
                 refuse(event)
         finally:

@@ -43,6 +43,13 @@ _ASSERTION_DUNDERS = frozenset(
     }
 )
 
+# Ways to read and write the interpreter's memory without ctypes (which the sandbox refuses): a NumPy array over a
+# raw address (``__array_interface__``, ``__array_struct__``), strides past an array's end (``as_strided``).
+# Inside one interpreter nothing can prevent or see their use, so an answer that names one goes to an instructor.
+_MEMORY_PRIMITIVES = frozenset(
+    {"__array_interface__", "__array_struct__", "as_strided", "stride_tricks", "ctypeslib", "ctypes", "cffi"}
+)
+
 
 @dataclass
 class GradeItem:
@@ -157,9 +164,11 @@ def _specs(nb: NotebookNode, hide_tests: bool) -> list[CellSpec]:
     return specs
 
 
-def _dunders(nb: NotebookNode) -> set[str]:
-    """Assertion-relevant special methods that the solution cells define or name (``setattr``, ``type()``)."""
-    found: set[str] = set()
+def _named(nb: NotebookNode) -> tuple[set[str], set[str]]:
+    """What the solution cells name of the two risky sets: assertion-relevant special methods they define (``def``,
+    assignment, a string for ``setattr``/``type()``) and memory primitives they use (any name, import or string)."""
+    dunders: set[str] = set()
+    memory: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type != "code" or not nbg.is_solution(cell):
             continue
@@ -168,23 +177,38 @@ def _dunders(nb: NotebookNode) -> set[str]:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in _ASSERTION_DUNDERS:
-                found.add(node.name)
+            names: list[str] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                dunders.update({node.name} & _ASSERTION_DUNDERS)
             elif isinstance(node, ast.Name | ast.Attribute):
                 name = node.id if isinstance(node, ast.Name) else node.attr
                 if name in _ASSERTION_DUNDERS and isinstance(node.ctx, ast.Store):
-                    found.add(name)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _ASSERTION_DUNDERS:
-                found.add(node.value)
-    return found
+                    dunders.add(name)
+                names.append(name)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                dunders.update({node.value} & _ASSERTION_DUNDERS)
+                names.extend(re.findall(r"\w+", node.value[:10_000]))
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [alias.name for alias in node.names]
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    modules.append(node.module)
+                names.extend(part for module in modules for part in module.split("."))
+            memory.update(_MEMORY_PRIMITIVES.intersection(names))
+    return dunders, memory
 
 
 def answer_review(source: NotebookNode, merged: NotebookNode) -> list[str]:
-    """Reasons to send a submission to an instructor that show in its text: an answer that defines how its
-    objects compare or convert (``__eq__`` returning True passes any ``assert x == expected``), where the
-    instructor's solution does not."""
-    extra = sorted(_dunders(merged) - _dunders(source))
-    return [f"the answer defines {', '.join(extra)}"] if extra else []
+    """Reasons to send a submission to an instructor that show in its text, where the instructor's solution shows
+    none: an answer that defines how its objects compare or convert (``__eq__`` returning True passes any
+    ``assert x == expected``), or that uses a way to write the interpreter's memory (which could rewrite a verdict
+    in ways no check inside the interpreter can see)."""
+    (source_dunders, source_memory), (dunders, memory) = _named(source), _named(merged)
+    reasons = []
+    if extra := sorted(dunders - source_dunders):
+        reasons.append(f"the answer defines {', '.join(extra)}")
+    if extra := sorted(memory - source_memory):
+        reasons.append(f"the answer uses {', '.join(extra)}, which can write the grader's memory")
+    return reasons
 
 
 _QUOTED = re.compile(r"""(?:'([^'\n]{1,300})'|"([^"\n]{1,300})")""")

@@ -316,6 +316,12 @@ def visible_test_text(text: str) -> str:
     return visible
 
 
+def solution_text(text: str) -> str:
+    """A solution cell's text as the instructor wrote it, for whoever grades by hand: the solution markers removed,
+    everything between them kept (the model answer and, in written answers, its rubric)."""
+    return "\n".join(line for line in text.split("\n") if BEGIN_SOLUTION not in line and END_SOLUTION not in line)
+
+
 def release_notebook(nb: NotebookNode | dict[str, Any] | bytes | str, filename: str = "notebook.ipynb") -> NotebookNode:
     """The learner's version: solutions replaced by stubs, hidden tests removed, outputs cleared, metadata
     kept.

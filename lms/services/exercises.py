@@ -14,11 +14,13 @@ from sqlalchemy import orm
 from ..grading.grader import GradeResult, NotebookRun
 from ..grading.notebook import (
     NotebookFormatError,
+    cell_text,
     grade_id,
     is_solution,
     merge_submission,
     read_notebook,
     schema_problems,
+    solution_text,
 )
 from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, Role, Submission, utcnow
 from .learning import enrolment_for, progress_row, recompute, record, visit
@@ -46,6 +48,12 @@ class UploadError(ValueError):
 
 def answer_cells(item: Item) -> list[dict[str, Any]]:
     return [c for c in item.data.get("cells", []) if c["editable"]]
+
+
+def model_answers(item: Item) -> dict[str, tuple[str, str]]:
+    """The instructor's solution of each answer cell, by grade_id: (cell type, text without the markers)."""
+    cells = item.data.get("notebook", {}).get("cells", [])
+    return {grade_id(c): (c.get("cell_type", "code"), solution_text(cell_text(c))) for c in cells if is_solution(c)}
 
 
 def draft_answers(session: orm.Session, user_id: int, item: Item) -> dict[str, str]:

@@ -99,16 +99,22 @@ def grade(submission_id: int):  # noqa: ANN201
         if result.review
         else []
     )
+    models = {}
+    solutions = exercises.model_answers(item)
     for g in manual_items:
         cell = cells.get(g.grade_id, {})
         text = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else cell.get("source", "")
         answers[g.grade_id] = render_markdown(text) if cell.get("cell_type") == "markdown" else highlight_python(text)
+        if g.grade_id in solutions:  # the model answer and its rubric, beside the learner's answer
+            kind, solution = solutions[g.grade_id]
+            models[g.grade_id] = render_markdown(solution) if kind == "markdown" else highlight_python(solution)
     return render_template(
         "teach/grade.html",
         submission=submission,
         result=result,
         manual_items=manual_items,
         answers=answers,
+        models=models,
         review_code=review_code,
         learner=learner,
         item=item,

@@ -201,6 +201,9 @@ def test_instructor_grades_the_written_answer(learner, actions, client, session)
     submission = session.scalar(sa.select(Submission).where(Submission.user_id == learner.id))
     page = client.get(f"/teach/submissions/{submission.id}").get_data(as_text=True)
     assert "매출 합계가 가장 큰 지역에 배정합니다." in page  # the learner's answer, shown to the instructor
+    # the instructor's model answer (and rubric) beside it, without the solution markers
+    model = page.split("모범 답안과 채점 기준")[1].split("</details>")[0]
+    assert "매출 합계가 가장 큰 지역에 배정합니다." in model and "SOLUTION" not in page
     bad = actions.post(f"/teach/submissions/{submission.id}", {"points-explain_choice": "7"}, follow_redirects=True)
     assert "점수는 0부터 배점 사이의 숫자여야 합니다" in bad.get_data(as_text=True)
     actions.post(
@@ -214,6 +217,7 @@ def test_instructor_grades_the_written_answer(learner, actions, client, session)
     actions.login("learner@example.com")
     page = client.get(f"{ITEM}?submission={submission.id}").get_data(as_text=True)
     assert "채점 결과: 6 / 6점" in page and "근거가 분명합니다." in page
+    assert "모범 답안" not in page  # a learner never sees the model answer
     enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == learner.id))
     assert enrolment.score == 100.0
 

@@ -94,6 +94,10 @@ def test_correct_answer_earns_everything(source: nbformat.NotebookNode, pool: Sa
         "def add(a, b):\n    return next(pd.DataFrame({'x': [a + b]}).itertuples()).x\n",
         # typing reads the defining module's name from a frame when a TypeVar or Protocol is made
         "import typing\ndef add(a, b):\n    T = typing.TypeVar('T')\n    return a + b\n",
+        # a module imported for the first time during grading: the import system unmarshals its cached bytecode
+        "def add(a, b):\n    import fractions, statistics, dataclasses\n    return a + b if fractions.Fraction(1, 2) else 0\n",
+        # code a library builds with exec (dataclasses write their __init__)
+        "import dataclasses\n@dataclasses.dataclass\nclass P:\n    x: int\ndef add(a, b):\n    return P(a + b).x\n",
     ],
 )
 def test_libraries_that_name_a_module_from_a_frame_are_not_tampering(
@@ -328,3 +332,57 @@ def test_proc_mem_is_refused(source: nbformat.NotebookNode, pool: SandboxPool, t
     )
     result = grade(source, "def add(a, b):\n    return a + b\n" + code, pool, tight)
     assert "OPENED" not in output_text(result) and output_text(result).count("refused") == 2
+
+
+# Writing the interpreter's memory without ctypes: hand-made bytecode reads and writes past its constants, and a NumPy
+# array over a raw address (or strides past an array's end) writes anywhere. No check inside the interpreter can see
+# what such a write changed, so building code objects is refused and an answer naming the NumPy ways is reviewed.
+MEMORY_ATTACKS = {
+    "code-replace": "def add(a, b):\n    return 3\n"
+    "try:\n    add.__code__.replace(co_consts=(None,) * 300)\nexcept Exception as exc:\n    print('refused', exc)\n",
+    "code-type": "import types\ndef add(a, b):\n    return 3\nc = add.__code__\n"
+    "try:\n    types.CodeType(*[getattr(c, 'co_' + n) for n in ('argcount', 'posonlyargcount', 'kwonlyargcount',"
+    " 'nlocals', 'stacksize', 'flags', 'code', 'consts', 'names', 'varnames', 'filename', 'name', 'qualname',"
+    " 'firstlineno', 'linetable', 'exceptiontable', 'freevars', 'cellvars')])\n"
+    "except Exception as exc:\n    print('refused', exc)\n",
+    "marshal": "import marshal\ndef add(a, b):\n    return 3\n"
+    "try:\n    marshal.loads(marshal.dumps(add.__code__))\nexcept Exception as exc:\n    print('refused', exc)\n",
+    "exec-built": "def add(a, b):\n    return 3\n"
+    "exec('try:\\n    add.__code__.replace()\\nexcept Exception as exc:\\n    print(\\'refused\\', exc)')\n",
+    "array-interface": "import numpy as np\n"
+    "class Raw:\n    def __init__(self, address, size):\n"
+    "        self.__array_interface__ = {'shape': (size,), 'typestr': '|u1', 'data': (address, False), 'version': 3}\n"
+    "def add(a, b):\n    view = np.asarray(Raw(id(a), 8))\n    return 3\n",
+    "array-interface-by-name": "import numpy as np\nclass Raw: pass\n"
+    "def add(a, b):\n    r = Raw()\n    setattr(r, '__array_' 'interface__', {'shape': (1,), 'typestr': '|u1',"
+    " 'data': (id(a), False), 'version': 3})\n    return 3\n",
+    "as-strided": "from numpy.lib.stride_tricks import as_strided\nimport numpy as np\n"
+    "def add(a, b):\n    x = np.zeros(1)\n    as_strided(x, shape=(4,), strides=(8,))\n    return 3\n",
+}
+
+
+@pytest.mark.parametrize("attack", list(MEMORY_ATTACKS), ids=list(MEMORY_ATTACKS))
+def test_memory_writing_is_refused_or_reviewed(
+    attack: str, source: nbformat.NotebookNode, pool: SandboxPool, tight: Limits
+) -> None:
+    result = grade(source, MEMORY_ATTACKS[attack], pool, tight)
+    assert_not_scored(result)
+    assert result.review, "a way to write the interpreter's memory goes to an instructor"
+
+
+def test_a_solution_that_uses_stride_tricks_itself_is_not_reviewed(pool: SandboxPool, tight: Limits) -> None:
+    """The scan compares the answer with the instructor's solution: what the solution uses is not suspicious."""
+    nb = nbformat.v4.new_notebook()
+    solution = (
+        "import numpy as np\nfrom numpy.lib.stride_tricks import as_strided\n"
+        "def windows(x):\n    ### BEGIN SOLUTION\n"
+        "    return as_strided(x, shape=(len(x) - 1, 2), strides=(x.strides[0],) * 2)\n    ### END SOLUTION"
+    )
+    nb.cells = [
+        _cell("code", solution, "windows", solution=True),
+        _test("test_windows", "x = np.arange(4.0)\nassert windows(x).shape == (3, 2)", "assert windows(x)[2, 1] == 3"),
+    ]
+    sub = release_notebook(nb)
+    sub.cells[0].source = solution.replace("### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION", "")
+    result = grade_notebook(nb, sub, {}, tight, pool=pool)
+    assert result.points == 1 and not result.review, result.review
