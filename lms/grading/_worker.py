@@ -15,7 +15,8 @@
 #   report only as plain values.
 # - An audit hook (PEP 578: it cannot be removed) refuses new audit hooks, other threads' frames, the garbage
 #   collector's object lists, tracing, /proc/*/mem, ctypes, code objects built (code.replace, marshal) by learner
-#   code and replacing a function's code; while a test runs also frames and new processes. Each refusal sends the submission to an instructor.
+#   code and replacing a function's code; while a test runs also frames and new processes. Each refusal sends the
+#   submission to an instructor.
 # - A test runs only once every thread and process the learner started is gone (read from /proc through
 #   functions bound before learner code ran), in a namespace of its own (names it defines never reach later
 #   cells) with pristine builtins; the modules tests use are compared with a snapshot taken before learner code

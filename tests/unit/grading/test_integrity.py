@@ -95,7 +95,8 @@ def test_correct_answer_earns_everything(source: nbformat.NotebookNode, pool: Sa
         # typing reads the defining module's name from a frame when a TypeVar or Protocol is made
         "import typing\ndef add(a, b):\n    T = typing.TypeVar('T')\n    return a + b\n",
         # a module imported for the first time during grading: the import system unmarshals its cached bytecode
-        "def add(a, b):\n    import fractions, statistics, dataclasses\n    return a + b if fractions.Fraction(1, 2) else 0\n",
+        "def add(a, b):\n    import fractions, statistics, dataclasses\n"
+        "    return a + b if fractions.Fraction(1, 2) else 0\n",
         # code a library builds with exec (dataclasses write their __init__)
         "import dataclasses\n@dataclasses.dataclass\nclass P:\n    x: int\ndef add(a, b):\n    return P(a + b).x\n",
     ],
