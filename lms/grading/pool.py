@@ -104,6 +104,7 @@ class SandboxPool:
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._idle: collections.deque[Sandbox] = collections.deque()
+        self._closed = threading.Event()
         self._uids: set[int] = set()
         self._next_uid = secrets.randbelow(_UID_SPAN)
         if start:
@@ -149,6 +150,9 @@ class SandboxPool:
                 log.error("grading refused: %s", exc)
             except Exception:
                 log.exception("the grading sandbox pool failed to start")
+            # bubblewrap's --die-with-parent follows the *thread* that started a sandbox (PR_SET_PDEATHSIG): this
+            # thread stays until the pool closes, or the sandboxes it started would be killed as it ends.
+            self._closed.wait()
 
         thread = threading.Thread(target=warm, name="sandbox-warm-up", daemon=True)
         thread.start()
@@ -159,6 +163,7 @@ class SandboxPool:
         with self._lock:
             self._state = "closed"
             idle, self._idle = list(self._idle), collections.deque()
+        self._closed.set()
         for sandbox in idle:
             sandbox.destroy()
 
