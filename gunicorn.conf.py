@@ -14,6 +14,10 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("BAEUM_WEB_WORKERS", "2"))
 threads = int(os.environ.get("BAEUM_WEB_THREADS", "4"))
 worker_class = "gthread"
+# Every worker keeps its own warm sandboxes (about 200 MB each with the scientific stack imported): one each unless
+# BAEUM_GRADING_POOL_SIZE says otherwise, so two workers keep as many warm as one process did.
+if workers > 1:
+    os.environ.setdefault("BAEUM_GRADING_POOL_SIZE", "1")
 timeout = int(os.environ.get("BAEUM_WEB_TIMEOUT", "60"))
 graceful_timeout = 20
 accesslog = os.environ.get("BAEUM_ACCESS_LOG") or None  # e.g. "-" for stdout
@@ -21,6 +25,8 @@ errorlog = "-"
 # The app is made in each worker (not in the arbiter before forking): database connections, the grading queue's
 # threads and the sandboxes belong to the process that uses them.
 preload_app = False
+# gunicorn 24+ opens a control socket in the home folder; nothing here uses it (older versions ignore the name).
+control_socket_disable = True
 
 
 def post_worker_init(worker) -> None:  # noqa: ANN001
