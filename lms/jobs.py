@@ -132,7 +132,7 @@ def pool_settings(app: Flask) -> dict[str, Any]:
         hide.append(os.path.dirname(url.removeprefix("sqlite:///")))
     return {
         "size": app.config["GRADING_POOL_SIZE"],
-        "limits": Limits(**app.config["GRADING_LIMITS"]),
+        "limits": Limits(**(app.config.get("GRADING_LIMITS") or {})),
         "isolation": app.config["GRADING_ISOLATION"],
         "require": "bwrap" if app.config["GRADING_REQUIRE_ISOLATION"] else None,
         "hide": [h for h in hide if h],

@@ -121,7 +121,10 @@ class SandboxPool:
             if self._error is not None:
                 raise self._error
             if self._host is None:
-                self._state = "starting"
+                with self._lock:
+                    if self._state == "closed":
+                        raise SandboxError("the sandbox pool is closed")
+                    self._state = "starting"
                 try:
                     self._host = self._prepare()
                 except SandboxError as exc:
