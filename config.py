@@ -43,6 +43,11 @@ class Config:
         self.GRADING_MAX_PER_LEARNER = int(env.get("BAEUM_GRADING_MAX_PER_LEARNER", "3"))
         self.GRADING_REQUIRE_ISOLATION = env.get("BAEUM_GRADING_REQUIRE_ISOLATION", "0") == "1"
         self.GRADING_ISOLATION = env.get("BAEUM_GRADING_ISOLATION", "auto")  # or force bwrap, unshare, rlimits
+        # Sandboxes each web (or grading-worker) process keeps started with the scientific stack imported.
+        self.GRADING_POOL_SIZE = int(env.get("BAEUM_GRADING_POOL_SIZE", str(min(2, os.cpu_count() or 1))))
+        # Limits of one run, by the names of lms.grading.protocol.Limits (e.g. {"wall_s": 60, "memory_mb": 2048});
+        # set in the instance folder's settings.py. Empty: the library's defaults.
+        self.GRADING_LIMITS: dict[str, float] = {}
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_LOGIN = env.get("BAEUM_RATELIMIT_LOGIN", "10 per minute")

@@ -39,7 +39,7 @@ def ours(submissions: int, pause: float) -> dict[str, float]:
     import nbformat
 
     from lms.grading.grader import grade_notebook
-    from lms.grading.sandbox import SandboxPool
+    from lms.grading.pool import SandboxPool
 
     source = nbformat.reads(NOTEBOOK.read_text(), 4)
     files = {"data/sales.csv": DATA.read_bytes()}

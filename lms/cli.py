@@ -10,13 +10,15 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from flask.helpers import get_debug_flag
+from werkzeug.serving import WSGIRequestHandler, is_running_from_reloader, run_simple
 
 from .content.importer import import_courses
 from .extensions import db
 from .grading.grader import grade_notebook
 from .grading.notebook import NotebookFormatError, read_notebook
-from .grading.sandbox import SandboxError, default_pool, isolation_report
+from .grading.protocol import SandboxError
+from .jobs import create_pool, grading_pool, warm_grading
 from .models import Course, CourseAsset, Item, Role
 from .services.accounts import EmailTaken, create_user, find_user_by_email, is_weak_password, reset_password
 from .setup import print_demo_accounts, setup_database
@@ -127,11 +129,14 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
             sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == item.course_id)
         ).all()
     )
+    pool = create_pool(current_app, size=0)  # the app's settings; one sandbox, started for this submission
     try:
-        pool = default_pool()  # refuses when BAEUM_GRADING_REQUIRE_ISOLATION is set and bubblewrap does not work
+        pool.start()  # refuses when BAEUM_GRADING_REQUIRE_ISOLATION is set and bubblewrap does not work
+        result = grade_notebook(item.data["notebook"], notebook, files, cwd=item.data["cwd"], pool=pool)
     except SandboxError as exc:
         raise click.ClickException(f"grading refused: {exc}") from None
-    result = grade_notebook(item.data["notebook"], notebook, files, cwd=item.data["cwd"], pool=pool)
+    finally:
+        pool.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -160,18 +165,23 @@ def grading_worker_command(burst: bool) -> None:
     url = current_app.config["REDIS_URL"]
     if not url:
         raise click.ClickException("REDIS_URL is not set")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pool = grading_pool(app)  # the jobs this worker runs grade in it
     try:
-        click.echo(f"grading worker: {isolation_report()}")
+        pool.start()
+        click.echo(f"grading worker: {pool.report()}")
     except SandboxError as exc:
         raise click.ClickException(f"grading refused: {exc}") from None
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     class AppWorker(SimpleWorker):
         def execute_job(self, job, queue):  # noqa: ANN001, ANN202
             with app.app_context():
                 return super().execute_job(job, queue)
 
-    AppWorker([RQQueue.name], connection=Redis.from_url(url)).work(burst=burst)
+    try:
+        AppWorker([RQQueue.name], connection=Redis.from_url(url)).work(burst=burst)
+    finally:
+        pool.close()
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -186,7 +196,20 @@ class QuietRequestHandler(WSGIRequestHandler):
 @click.option("--port", default=5000, show_default=True, type=int)
 @pass_script_info
 def serve_command(info: ScriptInfo, host: str, port: int) -> None:
-    """Serve with Werkzeug's development server (threaded, as `flask run`), naming no software versions.
+    """Serve with Werkzeug's development server (threaded, as `flask run`), naming no software versions; with
+    `flask --debug serve`, the debugger and the reloader too (`./run.sh --debug`).
 
-    For one machine or development only; in production use gunicorn (`gunicorn -w 4 app:app`)."""
-    run_simple(host, port, info.load_app(), threaded=True, request_handler=QuietRequestHandler)
+    For development only; `./run.sh` and production serve with gunicorn (gunicorn.conf.py)."""
+    debug = get_debug_flag()
+    app = info.load_app()
+    if not debug or is_running_from_reloader():  # the reloader's parent only watches files: no sandboxes there
+        warm_grading(app)
+    run_simple(
+        host,
+        port,
+        app,
+        threaded=True,
+        request_handler=QuietRequestHandler,
+        use_reloader=debug,
+        use_debugger=debug,
+    )

@@ -1,21 +1,26 @@
-"""The grading queue: jobs run in-process by default, or on RQ workers when Redis is configured.
+"""The grading queue and the app's sandbox pool: jobs run in-process by default, or on RQ workers when Redis is
+configured.
 
-A job reads its inputs in one short transaction, runs the notebook in the sandbox outside any transaction, then
-stores the outcome in another; whatever goes wrong ends in a clear "error" state the learner can retry.
+The app makes its pool from its config at start-up (``app.extensions["baeum.grading"]``), starts nothing until a
+server warms it (``warm_grading``) or a job needs it, and closes it at exit. A job reads its inputs in one short
+transaction, runs the notebook in the sandbox outside any transaction, then stores the outcome in another; whatever
+goes wrong ends in a clear "error" state the learner can retry.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 
 from .extensions import db
 from .grading.grader import grade_notebook, run_notebook
-from .grading.sandbox import Limits, SandboxError, default_pool, set_defaults
+from .grading.pool import SandboxPool
+from .grading.protocol import Limits, SandboxError
 from .services import exercises
 
 log = logging.getLogger(__name__)
@@ -32,9 +37,9 @@ def process_submission(submission_id: int) -> None:
     session.commit()
     if job is None:
         return
-    limits = Limits(**current_app.config["GRADING_LIMITS"]) if current_app.config.get("GRADING_LIMITS") else None
+    pool = grading_pool(current_app)
     try:
-        pool = default_pool()
+        pool.start()  # at once when warm; refuses when this host cannot grade safely
     except SandboxError as exc:
         log.error("grading refused: %s", exc)
         exercises.fail(session, submission_id, "job.no_isolation")
@@ -47,9 +52,9 @@ def process_submission(submission_id: int) -> None:
         return
     try:
         if job.kind == "grade":
-            outcome = grade_notebook(job.source, job.notebook, job.files, limits, cwd=job.cwd, pool=pool)
+            outcome = grade_notebook(job.source, job.notebook, job.files, cwd=job.cwd, pool=pool)
         else:
-            outcome = run_notebook(job.notebook, job.files, limits, cwd=job.cwd, pool=pool, source_nb=job.source)
+            outcome = run_notebook(job.notebook, job.files, cwd=job.cwd, pool=pool, source_nb=job.source)
     except Exception:
         log.exception("grading job %s failed", submission_id)
         session.rollback()
@@ -114,22 +119,48 @@ class RQQueue:
         self.queue.enqueue(process_submission, submission_id, job_timeout=600, result_ttl=0)
 
 
-def sandbox_settings(app: Flask) -> dict[str, object]:
-    """The grading sandbox's settings for every path that grades (web, CLI, RQ worker): the isolation to use, the
-    weakest allowed, and the folders learner code must never see (instance, courses, the SQLite database's)."""
+EXTENSION = "baeum.grading"
+
+
+def pool_settings(app: Flask) -> dict[str, Any]:
+    """The grading sandbox's settings for every path that grades (web, CLI, RQ worker): warm sandboxes kept, limits,
+    the isolation to use, the weakest allowed, and the folders learner code must never see (instance, courses, the
+    SQLite database's)."""
     hide = [app.instance_path, app.config["COURSES_PATH"]]
     url = app.config.get("SQLALCHEMY_ENGINES", {}).get("default", "")
     if isinstance(url, str) and url.startswith("sqlite:///"):
         hide.append(os.path.dirname(url.removeprefix("sqlite:///")))
     return {
+        "size": app.config["GRADING_POOL_SIZE"],
+        "limits": Limits(**(app.config.get("GRADING_LIMITS") or {})),
         "isolation": app.config["GRADING_ISOLATION"],
         "require": "bwrap" if app.config["GRADING_REQUIRE_ISOLATION"] else None,
         "hide": [h for h in hide if h],
     }
 
 
+def create_pool(app: Flask, **overrides: Any) -> SandboxPool:
+    """A pool made from the app's config, not started (``overrides`` e.g. ``size=0`` for a one-off command)."""
+    return SandboxPool(**{**pool_settings(app), **overrides}, start=False)
+
+
+def grading_pool(app: Flask) -> SandboxPool:
+    """The app's sandbox pool."""
+    pool: SandboxPool = app.extensions[EXTENSION]
+    return pool
+
+
+def warm_grading(app: Flask) -> None:
+    """Start the app's pool in the background, so the first Run after start-up is not cold; the servers call it
+    once they serve (gunicorn's post_worker_init hook, `flask serve`). An RQ queue grades elsewhere: nothing to do."""
+    if app.config["GRADING_QUEUE"] != "rq":
+        grading_pool(app).warm_in_background()
+
+
 def init_app(app: Flask) -> None:
-    set_defaults(**sandbox_settings(app))
+    pool = create_pool(app)
+    app.extensions[EXTENSION] = pool
+    atexit.register(pool.close)  # idle sandboxes end with the process (they also die with it: --die-with-parent)
     mode = app.config["GRADING_QUEUE"]
     if mode == "rq":
         queue: Queue = RQQueue(app.config["REDIS_URL"])

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask, g
 from flask.testing import FlaskClient
 
+from lms import jobs
 from lms.content.importer import import_courses
 from lms.extensions import alembic, db
 from lms.factory import create_app
@@ -89,6 +90,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         assert not report.errors, [str(p) for p in report.errors]
         db.session.commit()
     yield app
+    jobs.grading_pool(app).close()
 
 
 @pytest.fixture

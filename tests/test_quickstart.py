@@ -1,5 +1,5 @@
-"""The README's first command on a fresh copy of the project: `./run.sh` installs into a new .venv, starts the platform
-on SQLite with the shipped courses, and prints demo passwords that log in.
+"""The README's first command on a fresh copy of the project: `./run.sh` installs into a new .venv, sets up SQLite with
+the shipped courses once, serves them with gunicorn, and prints demo passwords that log in.
 
 Slow (a virtual environment is created and the platform's libraries are installed, from pip's cache when it has
 them), and only in the SQLite pass: the quick start is the embedded default.
@@ -75,6 +75,7 @@ def test_run_sh_on_a_fresh_copy_serves_the_courses_and_demo_logins(tmp_path: Pat
             try:
                 with urllib.request.urlopen(base + "/auth/login", timeout=5) as resp:
                     if resp.status == 200:
+                        server = resp.headers.get("Server", "")
                         break
             except (urllib.error.URLError, OSError):
                 time.sleep(1)
@@ -84,6 +85,9 @@ def test_run_sh_on_a_fresh_copy_serves_the_courses_and_demo_logins(tmp_path: Pat
             re.findall(r"^\s+(learner|instructor|org_manager|admin)\s+\S+@demo\.baeum\.kr\s+(\S+)$", output, re.M)
         )
         assert set(accounts) == {"learner", "instructor", "org_manager", "admin"}, output[-3000:]
+        assert server == "gunicorn", f"served by {server!r}, not gunicorn"
+        assert output.count("Demo accounts") == 1, "the setup ran more than once"
+        assert "Booting worker" in output
         assert (copy / "instance" / "demo-accounts.txt").exists()
         assert not (copy / ".venv" / "bin" / "pytest").exists(), "the quick start installs the platform, not the tests"
 

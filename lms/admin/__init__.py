@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import orm
 
 from ..extensions import db
-from ..grading.sandbox import SandboxError, default_pool
+from ..jobs import grading_pool
 from ..models import Course, Enrolment, Role, User
 from ..permissions import admin_required
 from ..services import teaching
@@ -58,13 +58,15 @@ def index():  # noqa: ANN201
     if mode == "rq":
         isolation = _("RQ 작업자가 채점합니다 (`flask grading-worker`의 로그에 표시).")
     else:
-        try:
-            pool = default_pool()
-        except SandboxError as exc:
+        # What the pool knows; this page never starts it (a server warms it at start, the first job otherwise).
+        pool = grading_pool(current_app)
+        if pool.error is not None:
             isolation = _("안전한 격리 환경이 없어 채점하지 않습니다. bubblewrap을 설치하세요.")
-            detail = str(exc)
-        else:
+            detail = str(pool.error)
+        elif pool.state == "ready":
             isolation, detail = str(ISOLATION[pool.isolation]), pool.report()
+        else:
+            isolation = _("채점 환경을 아직 시작하지 않았습니다. 서버가 시작할 때나 첫 채점 때 격리 수준을 확인합니다.")
     return render_template(
         "admin/index.html",
         courses=courses,

@@ -9,12 +9,15 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING, Any
 
 from lms.grading import notebook as nbg
-from lms.grading.sandbox import CellSpec, Limits, SandboxPool, SandboxRun, collect_files, default_pool
+from lms.grading.files import collect_files
+from lms.grading.pool import SandboxPool
+from lms.grading.protocol import CellSpec, Limits, SandboxRun
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 DataFiles = str | os.PathLike[str] | Mapping[str, bytes | str | os.PathLike[str]] | None
 
@@ -258,7 +261,12 @@ def _run(
     cwd: str,
     source: NotebookNode | None,
 ) -> SandboxRun:
-    pool = pool or default_pool()
+    if pool is None:  # a caller without a pool of its own: one sandbox, started for this run
+        one_shot = SandboxPool(size=0)
+        try:
+            return _run(one_shot, specs, data, limits, cwd, source)
+        finally:
+            one_shot.close()
     limits = limits or pool.limits
     files = collect_files(data, limits.data_mb)
     if source is not None:

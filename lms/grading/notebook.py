@@ -7,10 +7,10 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
-from nbformat import NotebookNode
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"
 END_SOLUTION = "END SOLUTION"
@@ -112,6 +112,8 @@ def read_notebook(
             raise ValueError("no cells")
         if nested_deeper_than(data, MAX_NOTEBOOK_DEPTH):
             raise ValueError(f"nested more than {MAX_NOTEBOOK_DEPTH} levels deep")
+        import nbformat  # here, not at the top: its JSON-schema stack is not needed by pages that never read one
+
         nb = nbformat.from_dict(data)  # new containers: the caller's data is never changed
         nb = nbformat.convert(nb, 4)
     except RecursionError as exc:
@@ -172,6 +174,8 @@ def _is_text(value: Any) -> bool:
 
 def schema_problems(nb: NotebookNode, filename: str) -> list[Problem]:
     """What nbformat's own JSON schema finds wrong (at most 20 problems)."""
+    import nbformat.validator
+
     problems: list[Problem] = []
     try:
         validator = nbformat.validator.get_validator(4, nb.get("nbformat_minor", 4))

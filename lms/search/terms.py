@@ -7,8 +7,10 @@ import threading
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from kiwipiepy import Kiwi
+if TYPE_CHECKING:
+    from kiwipiepy import Kiwi
 
 # Content-bearing parts of speech: nouns, verb and adjective stems, roots, foreign words, numbers, hanja.
 _KEEP = ("NN", "NR", "NP", "VV", "VA", "XR", "SL", "SN", "SH", "MAG")
@@ -18,6 +20,10 @@ _MAX_TERM = 40
 
 @lru_cache(maxsize=1)
 def _kiwi() -> Kiwi:
+    # Imported and loaded on the first search or course import, not in every web worker at start (the library and
+    # its morphology model weigh tens of megabytes).
+    from kiwipiepy import Kiwi
+
     return Kiwi()
 
 

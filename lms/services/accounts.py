@@ -21,8 +21,13 @@ from ..prepared import PreparedRead
 from .teaching import link_listed_courses
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so a login takes as long either way (made on the first login,
+    not at import: hashing costs a fifth of a second of CPU in every process that starts)."""
+    return _hasher.hash("not a password")
 
 
 class EmailTaken(ValueError):
@@ -105,7 +110,7 @@ def authenticate(session: orm.Session, email: str, password: str) -> User | None
     """The active user with this e-mail and password, else None."""
     user = find_user_by_email(session, email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

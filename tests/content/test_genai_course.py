@@ -179,7 +179,7 @@ def test_there_are_diagrams():
 def test_platform_grader_gives_the_solution_full_points(path):
     """The same checks through the platform's sandboxed grader, as a learner's submission is graded."""
     grader = pytest.importorskip("lms.grading.grader")
-    sandbox = pytest.importorskip("lms.grading.sandbox")
+    sandbox = pytest.importorskip("lms.grading.pool")
     nbg = pytest.importorskip("lms.grading.notebook")
     source = nbformat.read(path, as_version=4)
     assert nbg.validate_notebook(source, path.name) == []

@@ -75,7 +75,7 @@ EXERCISES = (
 
 @pytest.fixture(scope="module")
 def pool():
-    from lms.grading.sandbox import SandboxPool
+    from lms.grading.pool import SandboxPool
 
     pool = SandboxPool(size=2)
     yield pool

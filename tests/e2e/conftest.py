@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from lms import jobs
 from lms.content.importer import import_courses
 from lms.extensions import db
 from lms.jobs import ThreadQueue
@@ -59,6 +60,7 @@ def e2e_app(tmp_path_factory: pytest.TempPathFactory, e2e_config: dict[str, obje
     queue = app.extensions.get("grading_queue")
     if isinstance(queue, ThreadQueue):  # in-process graders: let running jobs end before the database goes
         queue.executor.shutdown(wait=True, cancel_futures=True)
+    jobs.grading_pool(app).close()
     with app.app_context():
         db.engine.dispose()
 

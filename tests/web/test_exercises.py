@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lms.grading.sandbox import set_defaults
 from lms.models import Enrolment, ItemProgress, Submission
 
 COURSE = "/courses/notebook-lab"
@@ -279,7 +278,7 @@ def test_required_isolation_holds_for_the_cli_and_the_worker(app, tmp_path):
         worker = strict.test_cli_runner().invoke(args=["grading-worker", "--burst"])
         assert worker.exit_code != 0 and "grading refused" in worker.output
     finally:
-        set_defaults(**jobs.sandbox_settings(app))  # the other tests' app and its default pool
+        jobs.grading_pool(strict).close()
 
 
 def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged(app, session, tmp_path):

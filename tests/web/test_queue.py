@@ -60,3 +60,19 @@ def test_rq_workers_grade_from_redis(tmp_path):
     result = app.test_cli_runner().invoke(args=["grading-worker", "--burst"])
     assert result.exit_code == 0, result.output
     assert _outcomes(app, ids) == [("done", 5.0), ("done", 5.0)]
+
+
+def test_the_app_owns_a_pool_that_the_admin_page_never_starts(app, actions, client, monkeypatch):
+    from lms import jobs
+
+    fresh = make_app(app.config["SQLALCHEMY_ENGINES"]["default"])
+    assert jobs.grading_pool(fresh).state == "new"  # made from the config at start-up, nothing started
+    assert jobs.grading_pool(fresh).size == fresh.config["GRADING_POOL_SIZE"]
+    jobs.grading_pool(fresh).close()
+
+    pool = jobs.create_pool(app)
+    monkeypatch.setitem(app.extensions, jobs.EXTENSION, pool)
+    actions.login_as("admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert pool.state == "new" and not pool._idle
+    assert "채점 환경을 아직 시작하지 않았습니다" in page

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lms.grading.sandbox import Limits, SandboxPool  # noqa: E402
+from lms.grading.pool import SandboxPool  # noqa: E402
+from lms.grading.protocol import Limits  # noqa: E402
 
 NOTEBOOKS = ROOT / "tests" / "fixtures" / "notebooks"
 

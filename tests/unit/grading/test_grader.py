@@ -10,7 +10,7 @@ import pytest
 
 from lms.grading.grader import GradeResult, NotebookRun, grade_notebook, run_notebook
 from lms.grading.notebook import release_notebook
-from lms.grading.sandbox import SandboxPool
+from lms.grading.pool import SandboxPool
 
 
 @pytest.fixture(scope="module")

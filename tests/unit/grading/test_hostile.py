@@ -13,7 +13,8 @@ import pytest
 
 from lms.grading.grader import GradeResult, grade_notebook
 from lms.grading.notebook import release_notebook
-from lms.grading.sandbox import Limits, SandboxPool
+from lms.grading.pool import SandboxPool
+from lms.grading.protocol import Limits
 
 CORRECT = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return 3\n"  # passes the visible test only

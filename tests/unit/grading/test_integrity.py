@@ -9,7 +9,8 @@ import pytest
 
 from lms.grading.grader import GradeResult, grade_notebook
 from lms.grading.notebook import release_notebook
-from lms.grading.sandbox import Limits, SandboxPool
+from lms.grading.pool import SandboxPool
+from lms.grading.protocol import Limits
 
 SECRET = "HIDDEN-SECRET-7731"
 

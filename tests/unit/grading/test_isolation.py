@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lms.grading.sandbox import PROJECT_ROOT, CellSpec, Limits, SandboxError, SandboxPool, _python_roots
+from lms.grading.isolation import PROJECT_ROOT, python_roots
+from lms.grading.pool import SandboxPool
+from lms.grading.protocol import CellSpec, Limits, SandboxError
 
 PROBE = """
 import os, json
@@ -68,7 +70,7 @@ def test_learner_code_is_not_root_and_sees_neither_instance_nor_project(mode: st
     assert found["read"] == []
     # Where the Python runtime lives inside the project (a .venv), only the folders leading to it are there.
     runtime = {
-        Path(r).relative_to(PROJECT_ROOT).parts[0] for r in _python_roots(sys.executable) if r.startswith(PROJECT_ROOT)
+        Path(r).relative_to(PROJECT_ROOT).parts[0] for r in python_roots(sys.executable) if r.startswith(PROJECT_ROOT)
     }
     assert found["listed"] in ({}, {PROJECT_ROOT: sorted(runtime)}), found["listed"]
     assert mode in pool.report()
