@@ -129,6 +129,7 @@ TARGETS = {
     "markdown": ("lms.content.render", "format_markdown"),
     "plain": ("lms.content.render", "plain_text"),
     "highlight": ("lms.content.render", "highlight_python"),
+    "pygments": ("lms.content.render", "format_python"),
 }
 
 
@@ -158,7 +159,7 @@ def measure(target: str, text: str, timeout: float) -> float | None:
     """Seconds to render `text` in a fresh process, or None when it took longer than `timeout`."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(target, text, child), daemon=True)
+    process = ctx.Process(target=_child, args=(target, text, child))  # not daemonic: the renderer starts its own
     process.start()
     child.close()
     deadline = time.monotonic() + timeout + 5  # + start-up and imports

@@ -242,7 +242,8 @@ def test_rendered_answers_are_cached_by_content():
     started = time.perf_counter()
     assert render_markdown(text) == first
     assert time.perf_counter() - started < max(0.2, first_took / 5)
-    assert render._cache_key(text) != render._cache_key(text + " ")
+    assert render._cache_key("markdown", text) != render._cache_key("markdown", text + " ")
+    assert render._cache_key("markdown", text) != render._cache_key("python", text)
 
 
 def test_the_render_worker_resolves_links_through_the_caller():
@@ -254,3 +255,24 @@ def test_the_render_worker_resolves_links_through_the_caller():
 
     out = render_markdown("[a](a.md) ![b](b.png) [c](https://example.org)", resolve)
     assert seen == ["a.md", "b.png"] and 'href="/x/a.md"' in out and 'src="/x/b.png"' in out
+
+
+@pytest.mark.parametrize("unit", ["[", "![", "[a](", "<", "```", "](", "<a"])
+def test_plain_text_is_linear(unit):
+    # The search index reads every lesson through plain_text at import: 100,000 "[" took two minutes.
+    started = time.perf_counter()
+    words = plain_text("앞 " + unit * 200_000 + " 뒤")
+    assert time.perf_counter() - started < 2
+    assert words.startswith("앞") and words.endswith("뒤")
+
+
+@pytest.mark.parametrize("unit", ["\n    ", "(", "a.", "@", '"', "\\", "`"])
+def test_python_code_of_the_largest_size_is_highlighted_in_bounded_time(unit):
+    from lms.services.exercises import MAX_ANSWER_CHARS
+
+    # Pygments' Python lexer took 155 s on 20,000 indented blank lines: a learner's code answer on the grading page.
+    code = ("print('<script>')\n" + unit * MAX_ANSWER_CHARS)[:MAX_ANSWER_CHARS] + "\nend = 1"
+    started = time.perf_counter()
+    out = render.highlight_python(code)
+    assert time.perf_counter() - started < render.WALL_SECONDS + 2
+    assert "<script" not in out and html.unescape(re.sub(r"<[^>]+>", "", out)).strip() == code.strip()
