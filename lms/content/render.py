@@ -327,8 +327,8 @@ def plain_html(text: str) -> str:
 # their size or worse (bench/bench_render.py measures them). A preprocessor can neutralise the ones we know
 # (_EscapeFloods), but nobody can show that list complete, and pure-Python or regex work cannot be interrupted
 # inside one process. So each text is rendered in a worker process that is killed when it has used `CPU_SECONDS`
-# of CPU (read from /proc, so a busy machine does not turn a legitimate long lesson into plain text) or, as a
-# backstop, after `WALL_SECONDS`.
+# of CPU (read from /proc, so that a busy machine rarely turns a legitimate long lesson into plain text) or, as a
+# backstop, after `WALL_SECONDS` (reached first only when a worker gets under a quarter of a core).
 
 CPU_SECONDS = 1.0
 WALL_SECONDS = 4.0
