@@ -1,11 +1,21 @@
-"""Markdown to safe HTML: Python-Markdown with well-kept extensions, then an allow-list sanitiser."""
+"""Markdown to safe HTML: Python-Markdown with well-kept extensions, then an allow-list sanitiser, in a render
+worker process with a time limit (so no text, however hostile, can hold a request or an import for long)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import logging
+import multiprocessing
+import os
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
+from multiprocessing.connection import Connection
+from typing import Any
 from xml.etree.ElementTree import tostring
 
 import markdown
@@ -194,6 +204,11 @@ _ENTITY = re.compile(r"&#x([0-9a-fA-F]{1,6});")
 MAX_OPENERS = 500  # "[", "\\(" or unclosed tags before they stop being read as markup (see _EscapeFloods)
 # A tag opener with no ">" before the next "<": left unclosed.
 _UNCLOSED_TAG = re.compile(r"<[A-Za-z/!?][^<>]*(?=<|\Z)")
+# A line that makes a block processor split its block: a setext underline or rule, a heading, a definition, a
+# details, admonition or tab opener, a reference, footnote or abbreviation definition, an HTML block; indented
+# or quoted too, since the body of a list, quote, details or admonition is parsed again as blocks.
+_SPLITTING_LINE = re.compile(r"[ \t>]*(?:[=*_ -]+$|#|:(?:\s|$)|\?\?\?|!!!|===|\*?\[[^\]]*\]:|<[A-Za-z/!?])")
+MAX_SPLIT_WORK = 2_000_000  # splitting lines x characters of their paragraph (about 0.1 s of parsing)
 
 
 class _CloseRawTextBlocks(Preprocessor):
@@ -228,9 +243,12 @@ class _CloseRawTextBlocks(Preprocessor):
 class _EscapeFloods(Preprocessor):
     """Some of Python-Markdown's work grows with the square of its input: it looks for a link's end from every `[`
     of a paragraph, for math's end from every `\\(`, and its HTML reader rescans from every tag left unclosed
-    (30,000 took minutes). A paragraph with more than `MAX_OPENERS` of them cannot be meant as markup: it is shown
-    as plain text, without going through Markdown; past that many unclosed tags in the whole text, they are
-    escaped. Runs after fenced code is stashed, so code keeps its own."""
+    (30,000 took minutes); and each heading, rule, definition, details or admonition line splits its block in two
+    and puts the rest back to be tested again by every block processor (50,000 "=" lines took two minutes). A
+    paragraph with more than `MAX_OPENERS` openers, or whose splitting lines times its length exceed
+    `MAX_SPLIT_WORK`, cannot be meant as markup: it is shown as plain text, without going through Markdown; past
+    that many unclosed tags in the whole text, they are escaped. Runs after fenced code is stashed, so code keeps
+    its own. (The render worker's time limit bounds whatever this does not know about.)"""
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
@@ -240,7 +258,10 @@ class _EscapeFloods(Preprocessor):
                 paragraph.append(line)
                 continue
             text = "\n".join(paragraph)
-            if text.count("[") + text.count("\\(") + len(_UNCLOSED_TAG.findall(text)) > MAX_OPENERS:
+            if (
+                text.count("[") + text.count("\\(") + len(_UNCLOSED_TAG.findall(text)) > MAX_OPENERS
+                or sum(1 for row in paragraph if _SPLITTING_LINE.match(row)) * len(text) > MAX_SPLIT_WORK
+            ):
                 paragraph = [self.md.htmlStash.store(f"<p>{html.escape(text)}</p>")]
             out += [*paragraph, line]
             paragraph = []
@@ -259,6 +280,25 @@ class _BoundsExtension(Extension):
 def render_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
     """Render Markdown to sanitised HTML; relative links and images go through `resolve_link`.
 
+    The work (Markdown, math, sanitiser) runs in a render worker process; a text that needs more than
+    `CPU_SECONDS` of its CPU (or `WALL_SECONDS` of waiting) is shown as escaped plain text with a notice, and the
+    worker is replaced. Results without a resolver (learners' answers) are cached by content hash.
+    """
+    key = _cache_key("markdown", text) if resolve_link is None else None
+    if key is not None and (hit := _CACHE.get(key)) is not None:
+        return hit
+    rendered = _POOL.render("markdown", text, resolve_link)
+    if rendered is None:
+        rendered = plain_html(text)
+    if key is not None:
+        _CACHE.put(key, rendered)
+    return rendered
+
+
+def format_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
+    """Markdown, math and the sanitiser in this process, with no time limit: what a render worker runs (benchmarks
+    call it too). Every other caller goes through `render_markdown`.
+
     Math becomes MathML first; the sanitiser is the last step, so MathML passes its allow-list like any HTML.
     """
     md = markdown.Markdown(
@@ -269,6 +309,195 @@ def render_markdown(text: str, resolve_link: LinkResolver | None = None) -> str:
     except RecursionError:  # nesting deeper than Python-Markdown's recursion allows (e.g. 50,000 "- "): plain text
         raw = f"<p>{html.escape(text)}</p>"
     return sanitize(raw, resolve_link)
+
+
+RENDER_LIMIT_NOTICE = "서식이 너무 복잡해 원문 그대로 보여 줍니다. (Too complex to format: shown as plain text.)"
+
+
+def plain_html(text: str) -> str:
+    """`text` as escaped plain text under a notice: what a text shows when it cannot be formatted in time."""
+    return sanitize(
+        f'<p class="render-limit">{html.escape(RENDER_LIMIT_NOTICE)}</p>'
+        f'<pre class="render-plain">{html.escape(text)}</pre>'
+    )
+
+
+# --- the time limit -------------------------------------------------------------------------------------------------
+# Python-Markdown, its extensions and html5ever (under nh3) each have inputs whose cost grows with the square of
+# their size or worse (bench/bench_render.py measures them). A preprocessor can neutralise the ones we know
+# (_EscapeFloods), but nobody can show that list complete, and pure-Python or regex work cannot be interrupted
+# inside one process. So each text is rendered in a worker process that is killed when it has used `CPU_SECONDS`
+# of CPU (read from /proc, so that a busy machine rarely turns a legitimate long lesson into plain text) or, as a
+# backstop, after `WALL_SECONDS` (reached first only when a worker gets under a quarter of a core).
+
+CPU_SECONDS = 1.0
+WALL_SECONDS = 4.0
+RENDERER_VERSION = "2"  # part of the cache key: change it when the same text renders differently
+_POLL_SECONDS = 0.02
+_IDLE_WORKERS = 2
+log = logging.getLogger(__name__)
+
+
+def _serve(conn: Connection) -> None:
+    """A render worker's loop: (kind, text, has_resolver) in, ("html", html) or ("error", message) out; a relative
+    link is resolved by asking the parent ("resolve", url), whose resolver stays where it was made."""
+
+    def ask(url: str) -> str | None:
+        conn.send(("resolve", url))
+        return conn.recv()
+
+    while True:
+        try:
+            kind, text, has_resolver = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if kind == "python":
+                reply = ("html", format_python(text))
+            else:
+                reply = ("html", format_markdown(text, ask if has_resolver else None))
+        except Exception as exc:  # a bug of a parser on some input: the parent shows the text plainly
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        conn.send(reply)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc); None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child,), name="baeum-render", daemon=True)
+        self.process.start()
+        child.close()
+
+    def render(
+        self, kind: str, text: str, resolve_link: LinkResolver | None, cpu_limit: float, wall_limit: float
+    ) -> str | None:
+        """The HTML, or None when the limit was reached or the worker failed (the caller then discards it)."""
+        pid = self.process.pid or 0
+        cpu_start = _cpu_seconds(pid)
+        started = time.monotonic()
+        self.conn.send((kind, text, resolve_link is not None))
+        while True:
+            if self.conn.poll(_POLL_SECONDS):
+                kind, value = self.conn.recv()
+                if kind == "resolve" and resolve_link is not None:
+                    self.conn.send(resolve_link(value))
+                    continue
+                if kind == "html":
+                    return value
+                log.warning("render worker failed on a text of %d characters: %s", len(text), value)
+                return None
+            cpu = _cpu_seconds(pid)
+            if cpu is not None and cpu_start is not None and cpu - cpu_start > cpu_limit:
+                log.warning("a text of %d characters needed over %.1f s of CPU to render", len(text), cpu_limit)
+                return None
+            if time.monotonic() - started > wall_limit or not self.process.is_alive():
+                log.warning("a text of %d characters was not rendered within %.1f s", len(text), wall_limit)
+                return None
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+
+
+class _Pool:
+    """Render workers, one text at a time each; a worker that reached the limit is killed and a fresh one started on
+    demand (forked from a server process that has the renderer imported, so a replacement costs milliseconds)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._ctx: Any = None
+        self._pid = 0
+
+    def _context(self) -> Any:
+        if self._ctx is None:
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                self._ctx = multiprocessing.get_context("forkserver")
+                self._ctx.set_forkserver_preload([__name__])
+            else:
+                self._ctx = multiprocessing.get_context("spawn")
+        return self._ctx
+
+    def render(self, kind: str, text: str, resolve_link: LinkResolver | None) -> str | None:
+        """`kind` ("markdown" or "python") of `text` as HTML, or None past the time limit."""
+        with self._lock:
+            if self._pid != os.getpid():  # a forked copy of a process never uses its parent's workers
+                self._idle, self._pid = [], os.getpid()
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            if multiprocessing.current_process().daemon:  # may not start processes (never the case in the platform)
+                return format_python(text) if kind == "python" else format_markdown(text, resolve_link)
+            worker = _Worker(self._context())
+        try:
+            rendered = worker.render(kind, text, resolve_link, CPU_SECONDS, WALL_SECONDS)
+        except BaseException:
+            worker.close()  # mid-conversation: never reused
+            raise
+        if rendered is None:
+            worker.close()
+            return None
+        with self._lock:
+            if len(self._idle) < _IDLE_WORKERS and self._pid == os.getpid():
+                self._idle.append(worker)
+                worker = None
+        if worker is not None:
+            worker.close()
+        return rendered
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+
+
+_POOL = _Pool()
+
+
+class _Cache:
+    """Rendered HTML by content hash, least recently used first out, bounded by the characters it holds."""
+
+    def __init__(self, max_chars: int) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._chars, self._max = 0, max_chars
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: str, value: str) -> None:
+        if len(value) > self._max // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._chars += len(value)
+            while self._chars > self._max:
+                self._chars -= len(self._items.popitem(last=False)[1])
+
+
+_CACHE = _Cache(max_chars=16_000_000)
+
+
+def _cache_key(kind: str, text: str) -> str:
+    return f"{kind}:{RENDERER_VERSION}:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def sanitize(raw_html: str, resolve_link: LinkResolver | None = None) -> str:
@@ -347,16 +576,33 @@ def _character(match: re.Match[str]) -> str:
 
 
 def highlight_python(code: str) -> str:
-    """Python source as highlighted HTML (Pygments escapes everything it is given)."""
+    """Python source as highlighted HTML, in a render worker with the same time limit as Markdown (Pygments'
+    Python lexer took minutes on 20,000 indented blank lines); past it, the code without colours. Cached by
+    content hash, like learners' answers."""
+    key = _cache_key("python", code)
+    if (hit := _CACHE.get(key)) is not None:
+        return hit
+    rendered = _POOL.render("python", code, None)
+    if rendered is None:
+        rendered = f'<div class="highlight"><pre><span></span><code>{html.escape(code)}</code></pre></div>'
+    _CACHE.put(key, rendered)
+    return rendered
+
+
+def format_python(code: str) -> str:
+    """Pygments in this process, with no time limit: what a render worker runs for `highlight_python`."""
     return highlight(code, PythonLexer(), HtmlFormatter(cssclass="highlight", wrapcode=True))
 
 
 def plain_text(markdown_text: str) -> str:
-    """The words of a Markdown text without markup, for search and snippets."""
+    """The words of a Markdown text without markup, for search and snippets.
+
+    Each pattern's scan stops at the next character that could start another match (`[`, `(`, `<`), so the work
+    is linear in the text: "[" scanned to the end of the text from every "[" took two minutes on 100,000 of them.
+    """
     text = re.sub(r"```.*?```", " ", markdown_text, flags=re.S)
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"!?\[([^\[\]]*)\]\([^()]*\)", r"\1", text)
+    text = re.sub(r"<[^<>]+>", " ", text)
     text = re.sub(r"^\s{0,3}(#{1,6}|[-*+]|\d+\.|>|!!!|\|)", " ", text, flags=re.M)
     text = re.sub(r"[*`~=$\\]+", "", text).replace("|", " ")
     return re.sub(r"\s+", " ", text).strip()

@@ -1,10 +1,12 @@
 """Markdown rendering: the features instructors use, and a sanitiser no lesson can get script past."""
 
+import html
 import re
 import time
 
 import pytest
 
+from lms.content import render
 from lms.content.render import plain_text, render_markdown
 
 
@@ -146,3 +148,131 @@ def test_floods_of_unclosed_tags_and_math_cost_little(flood):
 def test_nesting_deeper_than_the_parser_allows_is_plain_text():
     html = render_markdown("- " * 50_000 + "<b>끝</b>")
     assert "끝" in html and "<b>" not in html
+
+
+# -- bounded in time (issue 10: parsers have bounds) -------------------------------------------------------------------
+# Each unit repeated up to the largest text a learner may submit as one answer (the longest field a request
+# renders); bench/bench_render.py measures these and more at 10k, 30k and 100k characters.
+HOSTILE_UNITS = [
+    "=\n",  # setext headings / rules: each line split off its block (130 s at 100k before)
+    "-\n",
+    "a\n=\n",
+    "a\n: ",  # def_list (184 s)
+    "??? x\n",  # pymdownx.details (18 s)
+    "???+ x\n    ",  # details nested in details
+    "!!! x\n",  # admonitions
+    "!!! x\n    a\n    : ",
+    "```\n",  # fences (5 s)
+    "- ```\n",
+    "> ```\n",
+    "- ",  # lists nested on one line
+    "- a\n",
+    "1. ",
+    "> ",  # quotes nested on one line
+    "> a\n>\n",
+    "> - ",
+    "*",
+    "_",
+    "*a",
+    "**a",
+    "|",
+    "|a\n",
+    "[^1]: x\n",
+    "[^",
+    "*[a]: b\n",
+    "[a]: b\n",
+    "{: ",
+    "=== x\n",
+    "# a\n",
+    "<div>\n",
+    "<div>",
+    "<!--",
+    "<a ",
+    "$",
+    "$a",
+    "$$\n",
+    "\\[",
+    "\\",
+    "`a",
+    "[a](",
+    "[",
+]
+# Text that a Markdown rendering legitimately drops or turns into attributes.
+_DROPS_TEXT = {"*[a]: b\n", "[a]: b\n", "<!--", "<div>", "<div>\n", "<a "}
+
+
+def _visible(out: str) -> str:
+    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", out)))
+
+
+@pytest.mark.parametrize("unit", HOSTILE_UNITS)
+def test_any_text_of_the_largest_size_renders_in_bounded_time_and_keeps_its_text(unit):
+    from lms.services.exercises import MAX_ANSWER_CHARS
+
+    head, tail = "시작 <script>alert(1)</script>\n\n", "\n\n끝 문단 <img src=x onerror=alert(2)>"
+    body = (unit * MAX_ANSWER_CHARS)[: MAX_ANSWER_CHARS - len(head) - len(tail)]
+    started = time.perf_counter()
+    out = render_markdown(head + body + tail)
+    elapsed = time.perf_counter() - started
+    assert elapsed < render.WALL_SECONDS + 2, f"{unit!r} took {elapsed:.1f} s"
+    assert not re.search(r"<script|<[^>]*\son\w+=", out, re.I)  # escaped as text at most, never a tag
+    visible = _visible(out)
+    assert "시작" in visible and "끝문단" in visible
+    if unit not in _DROPS_TEXT:  # every letter of the text is still there (as text, or formatted)
+        letters = re.sub(r"[^A-Za-z0-9]", "", body)
+        assert len(re.sub(r"[^A-Za-z0-9]", "", visible)) >= len(letters)
+
+
+def test_a_text_past_the_time_limit_is_plain_text_with_a_notice_and_the_next_one_renders(monkeypatch):
+    monkeypatch.setattr(render, "CPU_SECONDS", 0.0)  # every text is too slow now
+    monkeypatch.setattr(render, "WALL_SECONDS", 0.0)
+    text = "# 제목 한 번\n\n<script>alert(1)</script> *강조* 끝\n\n" + "> " * 20_000  # over 20 ms of work
+    out = render_markdown(text)
+    assert 'class="render-limit"' in out and "<h1" not in out and "<script" not in out
+    assert "# 제목 한 번" in html.unescape(out) and "&lt;script&gt;alert(1)&lt;/script&gt; *강조* 끝" in out
+    monkeypatch.undo()
+    assert "<h1" in render_markdown("# 제목 두 번")  # a fresh worker replaced the one that was stopped
+
+
+def test_rendered_answers_are_cached_by_content():
+    text = "캐시 " + "> " * 40_000  # slow to render: it reaches the time limit
+    first_started = time.perf_counter()
+    first = render_markdown(text)
+    first_took = time.perf_counter() - first_started
+    started = time.perf_counter()
+    assert render_markdown(text) == first
+    assert time.perf_counter() - started < max(0.2, first_took / 5)
+    assert render._cache_key("markdown", text) != render._cache_key("markdown", text + " ")
+    assert render._cache_key("markdown", text) != render._cache_key("python", text)
+
+
+def test_the_render_worker_resolves_links_through_the_caller():
+    seen = []
+
+    def resolve(url: str) -> str:
+        seen.append(url)
+        return "/x/" + url
+
+    out = render_markdown("[a](a.md) ![b](b.png) [c](https://example.org)", resolve)
+    assert seen == ["a.md", "b.png"] and 'href="/x/a.md"' in out and 'src="/x/b.png"' in out
+
+
+@pytest.mark.parametrize("unit", ["[", "![", "[a](", "<", "```", "](", "<a"])
+def test_plain_text_is_linear(unit):
+    # The search index reads every lesson through plain_text at import: 100,000 "[" took two minutes.
+    started = time.perf_counter()
+    words = plain_text("앞 " + unit * 200_000 + " 뒤")
+    assert time.perf_counter() - started < 2
+    assert words.startswith("앞") and words.endswith("뒤")
+
+
+@pytest.mark.parametrize("unit", ["\n    ", "(", "a.", "@", '"', "\\", "`"])
+def test_python_code_of_the_largest_size_is_highlighted_in_bounded_time(unit):
+    from lms.services.exercises import MAX_ANSWER_CHARS
+
+    # Pygments' Python lexer took 155 s on 20,000 indented blank lines: a learner's code answer on the grading page.
+    code = ("print('<script>')\n" + unit * MAX_ANSWER_CHARS)[:MAX_ANSWER_CHARS] + "\nend = 1"
+    started = time.perf_counter()
+    out = render.highlight_python(code)
+    assert time.perf_counter() - started < render.WALL_SECONDS + 2
+    assert "<script" not in out and html.unescape(re.sub(r"<[^>]+>", "", out)).strip() == code.strip()

@@ -195,6 +195,25 @@ def test_start_up_comes_up_with_hostile_courses_present(tmp_path, outside):
     assert "과정" in app.test_client().get("/courses/healthy").get_data(as_text=True)
 
 
+def test_lessons_that_would_take_minutes_to_render_import_with_the_rest(tmp_path):
+    """Python-Markdown needs minutes for some texts ("=" lines, "> " nested): at their largest they still import,
+    shown as text, and start-up comes up with every course."""
+    from lms.content.loader import MAX_TEXT_BYTES
+
+    root = tmp_path / "courses"
+    size = MAX_TEXT_BYTES // 2 - 100
+    floods = {"lessons/01-a.md": lesson("=\n" * size), "lessons/02-b.md": lesson("<i>끝</i>\n\n" + "> " * size)}
+    write_course(root, "slow", floods, items=tuple(floods))
+    write_course(root, "healthy")
+    with within(120):
+        app = make_app(f"sqlite:///{tmp_path / 'start.sqlite3'}", AUTO_SETUP=True, COURSES_PATH=str(root))
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Course.slug))) == {"slow", "healthy"}
+        bodies = {item.slug: item.body_html for item in db.session.scalars(sa.select(Item))}
+    assert bodies["01-a"].count("=") >= size and "<h1" not in bodies["01-a"]
+    assert 'class="render-limit"' in bodies["02-b"] and "&lt;i&gt;끝&lt;/i&gt;\n\n&gt; &gt;" in bodies["02-b"]
+
+
 def test_the_import_command_reports_a_hostile_course_as_file_line_and_imports_its_sibling(app, session, tmp_path):
     root = tmp_path / "courses"
     write_course(root, "bomb", {"lessons/01-a.md": lesson(front=BILLION_LAUGHS + "\n")})

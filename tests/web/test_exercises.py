@@ -344,3 +344,28 @@ def test_a_learner_cannot_fill_the_grading_queue(learner, actions, client, sessi
     session.commit()
     submit(actions, SOLUTIONS)
     assert session.scalar(sa.select(sa.func.count()).select_from(Submission)) == before + 1
+
+
+def test_a_hostile_written_answer_of_the_largest_size_does_not_stall_the_grading_page(
+    learner, actions, client, session
+):
+    import time
+
+    from lms.content import render
+    from lms.services.exercises import MAX_ANSWER_CHARS
+
+    # "> " nested 50,000 deep: past the renderer's time limit (minutes in Python-Markdown, not guarded by a pattern).
+    answer = ("<script>alert(1)</script> " + "> " * MAX_ANSWER_CHARS)[:MAX_ANSWER_CHARS]
+    submit(actions, {**SOLUTIONS, "explain_choice": answer})
+    actions.logout()
+    actions.login_as("instructor")
+    submission = session.scalar(sa.select(Submission).where(Submission.user_id == learner.id))
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        page = client.get(f"/teach/submissions/{submission.id}").get_data(as_text=True)
+        timings.append(time.perf_counter() - started)
+        assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &gt; &gt; &gt;" in page
+        assert 'class="render-limit"' in page and page.count("&gt;") >= MAX_ANSWER_CHARS // 2 - 20
+    assert timings[0] < render.WALL_SECONDS + 3
+    assert timings[1] < 1.5  # the rendered answer is reused: no second wait for the same text
