@@ -174,7 +174,7 @@ ACCESS: dict[tuple[str, str], tuple[dict[str, str], dict[str, str], dict[str, Pa
     ("catalog.index", "GET"): ({}, {}, public(Page("노트북 실습실"))),
     ("catalog.course", "GET"): ({}, {}, public(Page("노트북 실습실"))),
     ("learn.asset", "GET"): ({"slug": "factory-basics", "path": "images/flow.svg"}, {}, public(Page("<svg"))),
-    ("auth.login", "GET"): ({}, {}, guests(Page('<h1>로그인</h1>'))),
+    ("auth.login", "GET"): ({}, {}, guests(Page("<h1>로그인</h1>"))),
     ("auth.login", "POST"): ({}, {"email": OWNER, "password": "wrong"}, guests(Page("올바르지 않습니다", 422))),
     ("auth.register", "GET"): ({}, {}, guests(Page("<h1>회원가입</h1>"))),
     ("auth.register", "POST"): ({}, {"email": "new@example.com"}, guests(Page("<h1>회원가입</h1>", 422))),
@@ -331,10 +331,8 @@ def test_each_role_gets_what_the_access_table_declares(app, actions, client, ses
         url = build(rules[endpoint].rule, arguments)
         expected = outcomes[role]
         before = snapshot(session) if method == "POST" else None
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, data={"csrf_token": actions.csrf(), **form})
+        data = {"csrf_token": actions.csrf(), **form}
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
         got = f"{method} {url} as {role}: {response.status_code} {response.headers.get('Location', '')}"
         if isinstance(expected, Redirect):
             target = expected.to.format(**arguments)
