@@ -125,6 +125,13 @@ def test_a_quiz_keeps_answers_to_its_own_questions_only(actions, learner, sessio
     )
     assert attempt.answers == {"q1": ["0"], "q3": ["x" * 500]}
     assert attempt.score == 33.3 and attempt.result["earned"] == 1 and attempt.result["points"] == 3
+    many = learning.submit_quiz(
+        session,
+        enrolment(session, learner),
+        item(session, "factory-basics", "check"),
+        {"q2": [str(i) for i in range(30)]},
+    )
+    assert many.answers == {"q2": [str(i) for i in range(20)]}  # twenty answers a question at most
 
 
 def test_multiple_choice_answers_through_the_page(actions, learner, client):
