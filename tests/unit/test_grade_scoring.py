@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from lms.grading import notebook as nbg
 from lms.grading.grader import GradeResult, grade_notebook
 
@@ -29,9 +31,10 @@ class Pool:
         self.status = status
         self.review = list(review)
         self.specs = []
+        self.files = {}
 
     def run(self, specs, files, limits, cwd):
-        self.specs = specs
+        self.specs, self.files = specs, files
         cells = []
         for spec in specs:
             status, error = self.cells.get(spec.index, ("ok", None))
@@ -40,12 +43,21 @@ class Pool:
         return SimpleNamespace(status=self.status, cells=cells, isolation="none", detail="", review=self.review)
 
 
-def grade(pool: Pool, submitted=None) -> GradeResult:
-    return grade_notebook(SOURCE, submitted if submitted is not None else SOURCE, pool=pool)
+def grade(pool: Pool, submitted=None, source=SOURCE, **options) -> GradeResult:
+    return grade_notebook(source, submitted if submitted is not None else source, pool=pool, **options)
 
 
 def by_id(result: GradeResult) -> dict[str, tuple]:
     return {g.grade_id: (g.kind, g.status, g.points, g.max_points, g.message_code) for g in result.grades}
+
+
+def test_each_grade_names_its_cell():
+    assert [(g.grade_id, g.index) for g in grade(Pool()).grades] == [
+        ("test_total_by_region", 4),
+        ("test_monthly_mean", 6),
+        ("test_plot_regions", 8),
+        ("explain_choice", 9),
+    ]
 
 
 def test_passing_tests_earn_their_points_and_a_written_answer_waits():
@@ -79,6 +91,42 @@ def test_a_test_that_did_not_run_earns_nothing():
     item = result.by_grade_id()["test_total_by_region"]
     assert (item.status, item.points, item.error, item.message_code) == ("error", 0.0, None, "grade.not_run")
     assert result.points == 3.0
+
+
+@pytest.mark.parametrize("ename", ["TimeoutError", "SandboxCrashed", "OutputLimitExceeded"])
+def test_a_test_stopped_by_a_limit_is_not_run(ename):
+    result = grade(Pool({4: ("error", {"ename": ename})}, status="crashed"))
+    item = result.by_grade_id()["test_total_by_region"]
+    assert (item.status, item.points, item.error) == ("error", 0.0, {"ename": ename, "evalue": ""})
+    assert result.message_code == "grading.crashed"
+
+
+def test_a_failure_without_details_still_says_it_failed():
+    result = grade(Pool({4: ("error", None), 6: ("error", {"ename": "ValueError"})}))
+    grades = result.by_grade_id()
+    assert grades["test_total_by_region"].error == {"ename": "Error", "evalue": ""}
+    assert grades["test_monthly_mean"].error == {"ename": "ValueError", "evalue": ""}
+    assert result.points == 1.0
+
+
+def test_a_task_cell_waits_for_an_instructor():
+    source = json.loads(json.dumps(SOURCE))
+    task = {"grade": False, "grade_id": "task_plan", "locked": True, "points": 3, "solution": False, "task": True}
+    source["cells"].append(
+        {"cell_type": "markdown", "metadata": {"nbgrader": {**task, "schema_version": 3}}, "source": "계획을 세우세요."}
+    )
+    result = grade(Pool(), source=source)
+    assert by_id(result)["task_plan"] == ("task", "manual", None, 3.0, "grade.manual_pending")
+    assert (result.points, result.max_points, result.manual_pending_points) == (5.0, 9.0, 4.0)
+
+
+def test_only_the_files_the_exercise_names_reach_the_sandbox():
+    files = {"data/sales.csv": b"region,amount\n", "notes/solutions.md": b"answers", "data/other.csv": b"x"}
+    pool = Pool()
+    grade(pool, data_dir_or_files=files, cwd="exercises")
+    assert pool.files == {"data/sales.csv": b"region,amount\n"}
+    grade(pool, data_dir_or_files=files)  # from the course's top folder "../data/sales.csv" is outside
+    assert pool.files == {}
 
 
 def test_a_run_cut_short_marks_the_test_not_run_rather_than_failed():
