@@ -369,6 +369,24 @@ def test_a_submission_without_grades_is_not_final_until_graded(actions, lab_lear
     assert submission.final is False and submission.points == 2.0
 
 
+def test_tests_sent_for_review_are_graded_by_hand(actions, lab_learner, session, client):
+    submission = graded(session, lab_learner, 0.0, 0.0, manual=2.0)
+    result = dict(submission.result)
+    result["grades"] = [
+        {**g, "kind": "test", "status": "review", "message_code": "grade.needs_review"} for g in result["grades"][1:]
+    ]
+    result["review"] = ["the verdict was touched"]
+    submission.result = result
+    session.commit()
+    actions.logout()
+    actions.login_as("instructor", "instructor@example.com")
+    response = actions.post(f"/teach/submissions/{submission.id}", {"points-explain_choice": "2"})
+    assert response.status_code == 302 and response.headers["Location"] == "/teach/"
+    session.refresh(submission)
+    assert (submission.points, submission.score, submission.final) == (2.0, 100.0, True)
+    assert progress(session, lab_learner, "sales").passed is True
+
+
 # -- who grades what: instructors of the course, admins everywhere, nobody else ---------------------------------------
 
 
