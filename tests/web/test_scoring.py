@@ -154,6 +154,13 @@ def complete_lessons(actions, lessons=LESSONS) -> None:
         assert actions.post(f"{BASICS}/items/{lesson}/complete").status_code == 302
 
 
+def test_completing_a_lesson_is_recorded_once_for_that_lesson(actions, learner, session):
+    complete_lessons(actions, LESSONS[:1] * 2)
+    assert verbs(session, learner, "01-sensors") == [("completed", None, None)]
+    assert progress(session, learner, "01-sensors").completed_at is not None
+    assert enrolment(session, learner).progress == 25
+
+
 def test_progress_equal_to_the_threshold_completes(actions, learner, session):
     set_completion(session, "factory-basics", min_progress=75, min_score=0)
     complete_lessons(actions, LESSONS[:2])
@@ -452,9 +459,13 @@ def test_teaching_is_per_course(actions, session):
     assert teaching.teaches(session, teacher.id, teacher.role, lab.id)
     assert not teaching.teaches(session, teacher.id, teacher.role, basics.id)
     assert teaching.teaches(session, admin.id, admin.role, basics.id)  # admins teach everything, unlinked
+    colleague = actions.user("colleague@example.com", role="instructor")
+    teaching.add_instructor(session, lab, colleague)
+    teaching.add_instructor(session, basics, teacher)
     teaching.remove_instructor(session, lab.id, teacher.id)
     assert not teaching.teaches(session, teacher.id, teacher.role, lab.id)
-    assert [u.email for u, _ in teaching.instructors_of(session, lab.id)] == []
+    assert teaching.teaches(session, teacher.id, teacher.role, basics.id)  # only that course's link goes
+    assert [u.email for u, _ in teaching.instructors_of(session, lab.id)] == ["colleague@example.com"]
 
 
 def test_the_manifest_links_follow_its_e_mails(actions, session):
