@@ -171,6 +171,13 @@ def test_test_cells_run_hidden_and_their_outputs_are_never_returned():
     result = grade(pool)
     kinds = {spec.index: spec.kind for spec in pool.specs}
     assert {i for i, kind in kinds.items() if kind == "test"} == set(TESTS)
-    shown = {c.index for c in result.cells}
-    assert shown and not shown & set(TESTS)
+    # Every other code cell is shown with its outputs, answers by their grade_id.
+    assert [(c.index, c.grade_id, c.status, c.outputs[0]["text"]) for c in result.cells] == [
+        (1, "imports", "ok", "cell 1\n"),
+        (2, "load", "ok", "cell 2\n"),
+        (3, "total_by_region", "ok", "cell 3\n"),
+        (5, "monthly_mean", "ok", "cell 5\n"),
+        (7, "plot_regions", "ok", "cell 7\n"),
+    ]
+    assert (result.missing, result.isolation) == ([], "none") and result.duration_s >= 0
     assert GradeResult.from_dict(result.to_dict()) == result
