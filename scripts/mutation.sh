@@ -22,7 +22,7 @@ if [ $# -eq 0 ]; then
     "lms.services.exercises.x_finish__*" "lms.services.exercises.x__percent__*" \
     "lms.services.exercises.x_update_progress__*" "lms.services.exercises.x_pending_manual__*" \
     "lms.services.exercises.x_submission_to_grade__*" "lms.services.exercises.x_grade_manually__*" \
-    "lms.services.teaching.*" "lms.permissions.*" "lms.grading.grader.x_grade_notebook__*"
+    "lms.services.teaching.*" "lms.permissions.*" "lms.grading.grader.x_score_run__*"
 fi
 nice -n 10 .venv/bin/mutmut run --max-children "$children" "$@" || true
 .venv/bin/mutmut results --all true > mutants/results.txt

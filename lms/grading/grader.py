@@ -291,9 +291,24 @@ def grade_notebook(
     """
     started = time.monotonic()
     source = nbg.read_notebook(source_nb, "source.ipynb")
-    release = nbg.release_notebook(source)
     merged, missing = nbg.merge_submission(source, submitted_nb)
-    run = _run(pool, _specs(merged, hide_tests=True), data_dir_or_files, limits, cwd, source)
+    run = _run(pool, grading_cells(merged), data_dir_or_files, limits, cwd, source)
+    result = score_run(source, merged, missing, run)
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+def grading_cells(merged: NotebookNode) -> list[CellSpec]:
+    """The cells a grading runs, in order: hidden tests included, and marked as tests."""
+    return _specs(merged, hide_tests=True)
+
+
+def score_run(source: NotebookNode, merged: NotebookNode, missing: list[str], run: SandboxRun) -> GradeResult:
+    """The points a grading run earns (no sandbox here: the scoring rules alone).
+
+    ``merged``/``missing``: the submission merged into the source (:func:`lms.grading.notebook.merge_submission`);
+    ``run``: what the sandbox reported for :func:`grading_cells` of ``merged``."""
+    release = nbg.release_notebook(source)
     by_index = {c.index: c for c in run.cells}
     review = [*run.review, *answer_review(source, merged)]
 
@@ -353,7 +368,7 @@ def grade_notebook(
         cells=cells,
         missing=missing,
         isolation=run.isolation,
-        duration_s=time.monotonic() - started,
+        duration_s=run.duration_s,
         detail=run.detail,
         review=review,
     )
