@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from ..content.kinds.exercise import Exercise
 from ..grading.grader import GradeResult, NotebookRun
 from ..grading.notebook import (
     NotebookFormatError,
@@ -24,7 +25,6 @@ from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, R
 from .learning import enrolment_for, progress_row, recompute, record, visit
 from .teaching import taught_course_ids, teaches
 
-PASS_SCORE = 60
 # Grade statuses an instructor settles: written answers, and tests whose run showed tampering ("needs review").
 WAITING_FOR_INSTRUCTOR = ("manual", "review")
 MAX_ANSWER_CHARS = 100_000
@@ -205,17 +205,18 @@ def update_progress(session: orm.Session, submission: Submission) -> None:
     ).one()
     last = session.scalar(sa.select(Submission.score).where(*graded).order_by(Submission.id.desc()).limit(1))
     row.attempts, row.best_score, row.last_score = count, best, last
-    row.passed = (row.best_score or 0) >= PASS_SCORE
+    row.passed = Exercise.passed(row.best_score, item.data)
+    passed = Exercise.passed(submission.score, item.data)
     row.completed_at = row.completed_at or utcnow()
     row.updated_at = utcnow()
     record(
         session,
         submission.user_id,
         item.course_id,
-        "passed" if (submission.score or 0) >= PASS_SCORE else "failed",
+        "passed" if passed else "failed",
         item.id,
         score=submission.score,
-        success=(submission.score or 0) >= PASS_SCORE,
+        success=passed,
     )
     session.flush()
     enrolment = enrolment_for(session, submission.user_id, item.course_id)
