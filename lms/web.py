@@ -24,6 +24,7 @@ VOCABULARY = {
     "level": vocabulary.LEVELS,
     "audience": vocabulary.AUDIENCES,
     "role": vocabulary.ROLES,
+    "status": vocabulary.SUBMISSION_STATUSES,
 }
 
 

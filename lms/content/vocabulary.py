@@ -45,6 +45,14 @@ ROLES = {
     "admin": N_("관리자"),
 }
 LANGUAGES = ("ko", "en")
+# A notebook submission's state while it is run or graded (`submission.status`); the pending ones may be retried.
+SUBMISSION_STATUSES = {
+    "queued": N_("채점 중"),
+    "running": N_("채점 중"),
+    "done": N_("채점 완료"),
+    "error": N_("오류"),
+}
+PENDING_STATUSES = ("queued", "running")
 
 # Defaults of the thresholds a course's data may set (documented in courses/README.md): an item's pass mark
 # (`pass_score` of a quiz, `baeum.pass_score` of a notebook) and the course's completion rule (`completion:`).

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..content.kinds.exercise import Exercise
+from ..content.vocabulary import PENDING_STATUSES
 from ..grading.grader import GradeResult, NotebookRun
 from ..grading.notebook import (
     NotebookFormatError,
@@ -168,7 +169,7 @@ def start(session: orm.Session, submission_id: int) -> Job | None:
 
 def fail(session: orm.Session, submission_id: int, code: str) -> None:
     submission = session.get(Submission, submission_id)
-    if submission is not None and submission.status in ("queued", "running"):
+    if submission is not None and submission.status in PENDING_STATUSES:
         submission.status, submission.error, submission.finished_at = "error", code, utcnow()
 
 
@@ -228,7 +229,7 @@ def _stale(user_id: int, item_id: int) -> tuple[sa.ColumnElement[bool], ...]:
     return (
         Submission.user_id == user_id,
         Submission.item_id == item_id,
-        Submission.status.in_(("queued", "running")),
+        Submission.status.in_(PENDING_STATUSES),
         sa.func.coalesce(Submission.started_at, Submission.created_at) < utcnow() - STALE_AFTER,
     )
 
@@ -240,7 +241,7 @@ def in_flight(session: orm.Session, user_id: int) -> int:
         session.scalar(
             sa.select(sa.func.count()).where(
                 Submission.user_id == user_id,
-                Submission.status.in_(("queued", "running")),
+                Submission.status.in_(PENDING_STATUSES),
                 sa.func.coalesce(Submission.started_at, Submission.created_at) >= since,
             )
         )
