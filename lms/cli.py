@@ -13,7 +13,7 @@ from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 from flask.helpers import get_debug_flag
 from werkzeug.serving import WSGIRequestHandler, is_running_from_reloader, run_simple
 
-from .content.importer import import_courses
+from .content.kinds.exercise import Exercise
 from .extensions import db
 from .grading.grader import grade_notebook
 from .grading.notebook import NotebookFormatError, read_notebook
@@ -21,6 +21,7 @@ from .grading.protocol import SandboxError
 from .jobs import create_pool, grading_pool, warm_grading
 from .models import Course, CourseAsset, Item, Role
 from .services.accounts import EmailTaken, create_user, find_user_by_email, is_weak_password, reset_password
+from .services.courses import import_courses
 from .setup import print_demo_accounts, setup_database
 
 
@@ -116,7 +117,7 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
     item = db.session.scalar(
         sa.select(Item)
         .join(Course)
-        .where(Course.slug == course_slug, Item.slug == exercise_id, Item.kind == "exercise")
+        .where(Course.slug == course_slug, Item.slug == exercise_id, Item.kind == Exercise.name)
     )
     if item is None:
         raise click.ClickException(f"no exercise {exercise_id!r} in course {course_slug!r}")

@@ -183,7 +183,8 @@ class CourseModule(Base):
 
 
 class Item(Base):
-    """A lesson, quiz or exercise; retired items (no longer in the outline) keep learners' records."""
+    """An outline item of a kind of `lms.content.kinds`; retired items (no longer in the outline) keep learners'
+    records."""
 
     __tablename__ = "item"
     __table_args__ = (sa.UniqueConstraint("course_id", "slug"),)
@@ -201,10 +202,6 @@ class Item(Base):
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
     # Kind-specific content: objectives and tags; quiz questions with their answers (server-side only).
     data: Mapped[dict[str, Any]]
-
-    @property
-    def scored(self) -> bool:
-        return self.kind in ("quiz", "exercise")
 
 
 class CourseAsset(Base):

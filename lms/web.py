@@ -8,51 +8,33 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import IntegerConverter
 
+from .content import vocabulary
+from .content.kinds import KINDS
 from .extensions import db
 from .models import MAX_ID
 
-LABELS = {
-    "track": {
-        "foundations": _l("AI 기초"),
-        "data-analysis": _l("데이터 분석"),
-        "machine-learning": _l("머신러닝"),
-        "mlops": _l("MLOps"),
-        "generative-ai": _l("생성형 AI"),
-        "ai-x": _l("AI+X 사례"),
-    },
-    "industry": {
-        "manufacturing": _l("제조"),
-        "shipbuilding": _l("조선"),
-        "energy": _l("에너지"),
-        "logistics": _l("물류·유통"),
-        "food": _l("식품"),
-        "office": _l("사무·서비스"),
-        "healthcare": _l("헬스케어"),
-        "cross-industry": _l("산업 공통"),
-    },
-    "level": {"beginner": _l("입문"), "intermediate": _l("중급"), "advanced": _l("고급")},
-    "audience": {
-        "sme": _l("중소기업 재직자"),
-        "startup": _l("벤처·스타트업"),
-        "student": _l("대학생"),
-        "other": _l("기타"),
-    },
-    "kind": {"lesson": _l("강의"), "quiz": _l("퀴즈"), "exercise": _l("실습")},
-    "role": {
-        "learner": _l("학습자"),
-        "instructor": _l("강사"),
-        "org_manager": _l("기관 담당자"),
-        "admin": _l("관리자"),
-    },
+# The vocabulary's labels (Korean, translated when shown), by group: one definition in `lms.content.vocabulary`,
+# item kinds' in their classes.
+VOCABULARY = {
+    "track": vocabulary.TRACKS,
+    "industry": vocabulary.INDUSTRIES,
+    "level": vocabulary.LEVELS,
+    "audience": vocabulary.AUDIENCES,
+    "role": vocabulary.ROLES,
+    "status": vocabulary.SUBMISSION_STATUSES,
 }
 
 
 def label(group: str, code: str | None) -> str:
-    return str(LABELS.get(group, {}).get(code or "", code or ""))
+    """The translated label of a code of the vocabulary; the code itself when it has none."""
+    if group == "kind":
+        text = KINDS[code].label if code in KINDS else None
+    else:
+        text = VOCABULARY.get(group, {}).get(code or "")
+    return gettext(text) if text else code or ""
 
 
 def best_effort_write(write: Callable[[], object]) -> None:

@@ -30,8 +30,10 @@ nice -n 10 .venv/bin/mutmut run --max-children "$children" "$@" || true
 # What mutmut leaves alone (module constants, the checks inside decorators): each change must fail the same tests.
 mapfile -t tests < <(.venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["mutmut"]["pytest_add_cli_args_test_selection"]))')
 constants=(
-  "lms/services/exercises.py|^PASS_SCORE = 60$|PASS_SCORE = 0"
-  "lms/services/exercises.py|^PASS_SCORE = 60$|PASS_SCORE = 61"
+  "lms/content/vocabulary.py|^DEFAULT_PASS_SCORE = 60$|DEFAULT_PASS_SCORE = 0"
+  "lms/content/vocabulary.py|^DEFAULT_PASS_SCORE = 60$|DEFAULT_PASS_SCORE = 61"
+  "lms/content/vocabulary.py|^DEFAULT_MIN_PROGRESS = 80$|DEFAULT_MIN_PROGRESS = 0"
+  "lms/content/vocabulary.py|^DEFAULT_MIN_SCORE = 60$|DEFAULT_MIN_SCORE = 0"
   'lms/services/exercises.py|^WAITING_FOR_INSTRUCTOR = \("manual", "review"\)$|WAITING_FOR_INSTRUCTOR = ("manual",)'
   "lms/permissions.py|if not current_user.has_role\\(\\*roles\\):|if False:"
   "lms/permissions.py|^        @login_required$|"

@@ -15,10 +15,10 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 
 from lms import jobs
-from lms.content.importer import import_courses
 from lms.extensions import alembic, db
 from lms.factory import create_app
 from lms.services.accounts import create_user
+from lms.services.courses import import_courses
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

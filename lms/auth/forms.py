@@ -10,8 +10,8 @@ from wtforms import BooleanField, EmailField, Field, PasswordField, SelectField,
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ..content.vocabulary import AUDIENCES
 from ..services.accounts import is_weak_password
-from ..web import LABELS
 
 
 def not_common(form: Any, field: Field) -> None:
@@ -49,7 +49,7 @@ class RegisterForm(FlaskForm):
     )
     learner_type = SelectField(
         _l("학습자 유형"),
-        choices=[SelectChoice(code, text) for code, text in LABELS["audience"].items()],
+        choices=[SelectChoice(code, _l(text)) for code, text in AUDIENCES.items()],
         validators=[DataRequired()],
     )
     organisation = StringField(

@@ -1,1 +1,2 @@
-"""Course content: the on-disk course format, Markdown rendering and quiz grading (Flask-free)."""
+"""Course content: the on-disk course format, its item kinds (`kinds/`) and vocabulary, Markdown rendering and quiz
+grading. Flask-free and database-free: the services store what it reads."""

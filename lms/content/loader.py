@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import stat
@@ -13,32 +12,30 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
-from ..grading.notebook import NotebookFormatError, cell_text, read_notebook, release_notebook, validate_notebook
+from ..grading.notebook import cell_text, release_notebook
+from .kinds import item_suffixes, kind_for_path
 from .spec import (
     AUDIENCES,
     INDUSTRIES,
-    ITEM_KINDS,
     LANGUAGES,
     LEVELS,
-    QUESTION_TYPES,
+    MAX_NOTEBOOK_BYTES,
+    MAX_TEXT_BYTES,
     TRACKS,
     CompletionRule,
     CourseSpec,
     ItemSpec,
     ModuleSpec,
-    Option,
     Problem,
-    Question,
 )
 from .yamlio import LineDict, YamlError, line_of, load_yaml
 
 # Bump when the way content is stored or rendered changes, so unchanged folders are imported again.
-FORMAT_VERSION = "3"  # 3: math is sanitised as MathML after rendering; remote images dropped
+# 3: math is sanitised as MathML after rendering; remote images dropped. 4: exercises keep their pass_score.
+FORMAT_VERSION = "4"
 MANIFEST = "course.yml"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_ASSET_BYTES = 5 * 1024 * 1024
-MAX_TEXT_BYTES = 1024 * 1024  # a manifest, lesson, quiz or overview
-MAX_NOTEBOOK_BYTES = 10 * 1024 * 1024
 MAX_FOLDER_FILES = 1000  # files one data folder named by a notebook may bring in
 _IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", "tools"}
 # Markdown links and images, reference definitions, and src/href attributes of raw HTML.
@@ -193,7 +190,7 @@ def _load(folder: Path, slug: str, courses_root: Path, out: _Collector) -> LoadR
         out.error(MANIFEST, 1, "the manifest must be a mapping of keys to values")
         return LoadResult(slug, None, out.problems)
 
-    reader = _CourseReader(folder, slug, manifest, out, courses_root)
+    reader = CourseReader(folder, slug, manifest, out, courses_root)
     course = reader.read()
     if any(p.severity == "error" for p in out.problems):
         return LoadResult(slug, None, out.problems)
@@ -219,7 +216,7 @@ def link_kind(path: str) -> str:
     suffix = PurePosixPath(path).suffix.lower()
     if path in ("overview.md", MANIFEST):
         return "course"
-    if suffix in ITEM_KINDS and not path.startswith(("data/", "images/")):
+    if suffix in item_suffixes() and not path.startswith(("data/", "images/")):
         return "item"
     return "file"
 
@@ -239,7 +236,9 @@ class _Target:
     file: Path
 
 
-class _CourseReader:
+class CourseReader:
+    """Reads one course folder: the manifest and its outline here, each item's file by its kind's `load`."""
+
     def __init__(self, folder: Path, slug: str, manifest: LineDict, out: _Collector, courses_root: Path) -> None:
         self.folder = folder
         self.root = folder.resolve()
@@ -319,8 +318,8 @@ class _CourseReader:
                 self.out.error(MANIFEST, line_of(self.m, "overview"), f"overview file not found: {overview}")
             else:
                 self.used.add(target.path)
-                course.overview = self._read_text(target.path) or ""
-                self._check_links(target.path, course.overview, 1)
+                course.overview = self.read_text(target.path) or ""
+                self.check_links(target.path, course.overview, 1)
         course.modules = self._outline()
         declared = self._declared_assets()
         course.assets = self._assets(declared)
@@ -424,9 +423,12 @@ class _CourseReader:
             self.out.error(MANIFEST, line, "an outline item must be a file path or have a 'path'")
             return None
         rel = rel.strip()
-        kind = ITEM_KINDS.get(PurePosixPath(rel).suffix.lower())
+        kind = kind_for_path(rel)
         if kind is None:
-            self.out.error(MANIFEST, line, f"{rel}: unknown item type (use .md, .yml or .ipynb)")
+            suffixes = item_suffixes()
+            self.out.error(
+                MANIFEST, line, f"{rel}: unknown item type (use {', '.join(suffixes[:-1])} or {suffixes[-1]})"
+            )
             return None
         target = self._locate(MANIFEST, rel)
         if isinstance(target, str):
@@ -440,27 +442,40 @@ class _CourseReader:
         if not SLUG_RE.match(slug.lower()) or slug != slug.lower():
             self.out.error(MANIFEST, line, f"{rel}: file names must be lowercase a-z, 0-9 and '-'")
             return None
-        reader = {"lesson": self._lesson, "quiz": self._quiz, "exercise": self._exercise}[kind]
-        item = reader(rel, slug)
+        item = kind.load(self, rel, slug)
         if item is None:
             return None
         if "title" in overrides:
             item.title = str(overrides["title"])
         if "minutes" in overrides:
-            item.minutes = self._minutes(overrides["minutes"], MANIFEST, line)
+            item.minutes = self.minutes(overrides["minutes"], MANIFEST, line)
         if "required" in overrides:
             item.required = bool(overrides["required"])
         if not item.title:
             self.out.error(rel, 1, "a title is required")
         return item
 
-    def _minutes(self, value: Any, rel: str, line: int) -> int:
+    # -- what item kinds read their files with (`ItemKind.load`) -----------------------------------
+    def error(self, rel: str, line: int, message: str) -> None:
+        self.out.error(rel, line, message)
+
+    def warn(self, rel: str, line: int, message: str) -> None:
+        self.out.warn(rel, line, message)
+
+    def cell_error(self, rel: str, cell: int | None, message: str) -> None:
+        self.out.cell_error(rel, cell, message)
+
+    def read_bytes(self, rel: str, limit: int) -> bytes | None:
+        """The bytes of the course file `rel`, or None when it holds more than `limit`."""
+        return _read_limited(self.folder / rel, limit)
+
+    def minutes(self, value: Any, rel: str, line: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             self.out.error(rel, line, "'minutes' must be a positive number")
             return 0
         return int(value)
 
-    def _read_text(self, rel: str) -> str | None:
+    def read_text(self, rel: str) -> str | None:
         raw = _read_limited(self.folder / rel, MAX_TEXT_BYTES)
         if raw is None:
             self.out.error(rel, 1, f"file is too large (at most {MAX_TEXT_BYTES // 1024} KiB)")
@@ -471,28 +486,7 @@ class _CourseReader:
             self.out.error(rel, 1, f"not UTF-8 text ({exc.reason})")
             return None
 
-    def _lesson(self, rel: str, slug: str) -> ItemSpec | None:
-        text = self._read_text(rel)
-        if text is None:
-            return None
-        meta, body, body_line = self._front_matter(rel, text)
-        if meta is None:
-            return None
-        item = ItemSpec(
-            slug=slug,
-            kind="lesson",
-            path=rel,
-            title=str(meta.get("title") or "").strip(),
-            minutes=self._minutes(meta.get("minutes"), rel, line_of(meta, "minutes", 1)),
-            required=bool(meta.get("required", True)),
-            body=body,
-            objectives=self._strings(meta, "objectives", rel),
-            tags=self._strings(meta, "tags", rel),
-        )
-        self._check_links(rel, body, body_line)
-        return item
-
-    def _strings(self, data: LineDict, key: str, rel: str) -> list[str]:
+    def strings(self, data: LineDict, key: str, rel: str) -> list[str]:
         value = data.get(key) or []
         if isinstance(value, str):
             value = [value]
@@ -501,7 +495,7 @@ class _CourseReader:
             return []
         return [str(v) for v in value]
 
-    def _front_matter(self, rel: str, text: str) -> tuple[LineDict | None, str, int]:
+    def front_matter(self, rel: str, text: str) -> tuple[LineDict | None, str, int]:
         text = text.lstrip("\ufeff")
         lines = text.split("\n")
         if not lines or lines[0].strip() != "---":
@@ -525,136 +519,6 @@ class _CourseReader:
                 self.out.error(rel, 2, f"'{key}' is required in the front matter")
         return meta, "\n".join(lines[end + 1 :]), end + 2
 
-    def _quiz(self, rel: str, slug: str) -> ItemSpec | None:
-        text = self._read_text(rel)
-        if text is None:
-            return None
-        try:
-            data = load_yaml(text)
-        except YamlError as exc:
-            self.out.error(rel, exc.line, exc.message)
-            return None
-        if not isinstance(data, LineDict):
-            self.out.error(rel, 1, "a quiz must be a mapping with 'title', 'minutes' and 'questions'")
-            return None
-        item = ItemSpec(
-            slug=slug,
-            kind="quiz",
-            path=rel,
-            title=str(data.get("title") or "").strip(),
-            minutes=self._minutes(data.get("minutes"), rel, line_of(data, "minutes")),
-            required=bool(data.get("required", True)),
-            pass_score=self._pass_score(data, rel),
-        )
-        questions = data.get("questions")
-        if not isinstance(questions, list) or not questions:
-            self.out.error(rel, line_of(data, "questions"), "a quiz needs at least one question")
-            return item
-        ids: set[str] = set()
-        for n, raw in enumerate(questions, start=1):
-            question = self._question(rel, raw, n, line_of(questions, n - 1))
-            if question is None:
-                continue
-            if question.id in ids:
-                self.out.error(rel, line_of(raw), f"duplicate question id {question.id!r}")
-            ids.add(question.id)
-            item.questions.append(question)
-        return item
-
-    def _pass_score(self, data: LineDict, rel: str) -> int:
-        value = data.get("pass_score", 60)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-            self.out.error(rel, line_of(data, "pass_score"), "'pass_score' must be a number from 0 to 100")
-            return 60
-        return int(value)
-
-    def _question(self, rel: str, raw: Any, n: int, line: int) -> Question | None:
-        if not isinstance(raw, dict):
-            self.out.error(rel, line, f"question {n} must be a mapping")
-            return None
-        line = line_of(raw, default=line)
-        qtype = raw.get("type")
-        if qtype not in QUESTION_TYPES:
-            self.out.error(rel, line_of(raw, "type", line), f"question {n}: 'type' must be single, multiple or short")
-            return None
-        prompt = str(raw.get("prompt") or "").strip()
-        if not prompt:
-            self.out.error(rel, line, f"question {n}: 'prompt' is required")
-        points = raw.get("points", 1)
-        if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
-            self.out.error(rel, line_of(raw, "points", line), f"question {n}: 'points' must be a positive number")
-            points = 1
-        question = Question(
-            id=str(raw.get("id") or f"q{n}"),
-            type=qtype,
-            prompt=prompt,
-            explanation=str(raw.get("explanation") or "").strip(),
-            points=float(points),
-        )
-        for text in (prompt, question.explanation):
-            self._check_links(rel, text, line, same_line=True)
-        if qtype == "short":
-            answers = raw.get("answers")
-            if isinstance(answers, str | int | float):
-                answers = [answers]
-            if not isinstance(answers, list) or not [a for a in answers if str(a).strip()]:
-                self.out.error(rel, line_of(raw, "answers", line), f"question {n}: a short question needs 'answers'")
-            else:
-                question.answers = [str(a).strip() for a in answers if str(a).strip()]
-        else:
-            options = raw.get("options")
-            if not isinstance(options, list) or len(options) < 2:
-                self.out.error(rel, line_of(raw, "options", line), f"question {n}: needs two or more 'options'")
-                return question
-            for index, opt in enumerate(options):
-                if isinstance(opt, dict) and str(opt.get("text", "")).strip():
-                    question.options.append(Option(str(opt["text"]).strip(), opt.get("correct") is True))
-                    self._check_links(rel, str(opt["text"]), line_of(options, index), same_line=True)
-                else:
-                    self.out.error(rel, line_of(options, index), f"question {n}: an option needs 'text'")
-            correct = sum(o.correct for o in question.options)
-            if qtype == "single" and correct != 1:
-                self.out.error(
-                    rel,
-                    line_of(raw, "options", line),
-                    f"question {n}: a single-answer question needs exactly one correct option (found {correct})",
-                )
-            if qtype == "multiple" and correct < 1:
-                self.out.error(rel, line_of(raw, "options", line), f"question {n}: mark at least one option correct")
-        if not question.explanation:
-            self.out.warn(rel, line, f"question {n}: no 'explanation' to show after submission")
-        return question
-
-    def _exercise(self, rel: str, slug: str) -> ItemSpec | None:
-        raw = _read_limited(self.folder / rel, MAX_NOTEBOOK_BYTES)
-        if raw is None:
-            self.out.error(rel, 1, f"file is too large (at most {MAX_NOTEBOOK_BYTES // 1024 // 1024} MiB)")
-            return None
-        problems = validate_notebook(raw, rel)
-        for problem in problems:
-            self.out.cell_error(rel, problem.cell, problem.message)
-        if problems:
-            return None
-        try:
-            nb = read_notebook(raw, rel)
-        except NotebookFormatError as exc:
-            for problem in exc.problems:
-                self.out.cell_error(rel, problem.cell, problem.message)
-            return None
-        from_meta = nb.metadata.get("baeum") if isinstance(nb.metadata, dict) else None
-        from_meta = from_meta if isinstance(from_meta, dict) else {}
-        title = str(from_meta.get("title") or _first_heading(nb) or "")
-        minutes = from_meta.get("minutes", 30)
-        return ItemSpec(
-            slug=slug,
-            kind="exercise",
-            path=rel,
-            title=title,
-            minutes=self._minutes(minutes, rel, 1),
-            notebook=json.loads(json.dumps(nb)),
-            files=self._notebook_files(rel, nb),
-        )
-
     # -- paths, links and assets -----------------------------------------------------------------
     def _locate(self, rel: str, target: str, *, link: bool = False) -> _Target | str:
         """Check a path named in the course file `rel`, relative to that file's folder (links: percent-encoded,
@@ -677,7 +541,7 @@ class _CourseReader:
             return f"{shown}: leads to {_real(file)}, outside the course folder"
         return _Target(slug, path, file)
 
-    def _check_links(
+    def check_links(
         self,
         rel: str,
         text: str,
@@ -722,7 +586,7 @@ class _CourseReader:
                     else:
                         into.add(found.path)
 
-    def _notebook_files(self, rel: str, nb: Any) -> list[str]:
+    def notebook_files(self, rel: str, nb: Any) -> list[str]:
         """The course files an exercise reads: those the learner's release version names are published; those
         only its hidden tests or solutions name are kept for grading and never served."""
         every = self._notebook_refs(rel, nb, quiet=False)
@@ -751,7 +615,7 @@ class _CourseReader:
         for number, cell in enumerate(nb.cells, start=1):
             text = cell_text(cell)
             if cell.cell_type == "markdown":
-                self._check_links(rel, text, 1, cell=number, into=files, quiet=quiet)
+                self.check_links(rel, text, 1, cell=number, into=files, quiet=quiet)
                 continue
             if cell.cell_type != "code":
                 continue
@@ -849,12 +713,3 @@ def _contains(folder: str, base: PurePosixPath) -> bool:
     """Whether the course folder `folder` is the course itself, `base` or one of its parents: a notebook naming
     its own folder or one above it is not naming data."""
     return not folder or (base.as_posix() + "/").startswith(folder.rstrip("/") + "/")
-
-
-def _first_heading(nb: Any) -> str | None:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell_text(cell).splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return None

@@ -1,13 +1,69 @@
-"""Grading quiz answers on the server: a pure function from questions and answers to a result."""
+"""Quiz questions (their stored shape, `to_dict`/`from_dict`) and grading answers on the server: a pure function
+from questions and answers to a result."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from .spec import Question
+QUESTION_TYPES = ("single", "multiple", "short")
+
+
+@dataclass
+class Option:
+    text: str
+    correct: bool = False
+
+
+@dataclass
+class Question:
+    """One question of a quiz as the course file writes it; stored with its rendered HTML beside the text."""
+
+    id: str
+    type: Literal["single", "multiple", "short"]
+    prompt: str
+    options: list[Option] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    explanation: str = ""
+    points: float = 1.0
+
+    def to_dict(
+        self, render: Callable[[str], str] | None = None, inline: Callable[[str], str] | None = None
+    ) -> dict[str, Any]:
+        """The stored shape; with `render` (Markdown to safe HTML) the prompt and explanation are stored rendered
+        too, and with `inline` (Markdown to safe inline HTML) each option."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "prompt": self.prompt,
+            "options": [{"text": o.text, "correct": o.correct} for o in self.options],
+            "answers": list(self.answers),
+            "explanation": self.explanation,
+            "points": self.points,
+        }
+        if render is not None:
+            data["prompt_html"] = render(self.prompt)
+            data["explanation_html"] = render(self.explanation)
+        if inline is not None:
+            for option, stored in zip(self.options, data["options"], strict=True):
+                stored["html"] = inline(option.text)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Question:
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            prompt=data["prompt"],
+            options=[Option(o["text"], o["correct"]) for o in data.get("options", [])],
+            answers=list(data.get("answers", [])),
+            explanation=data.get("explanation", ""),
+            points=data.get("points", 1.0),
+        )
+
 
 _EDGE_PUNCT = re.compile(r"^[\s\"'`.,;:!?()\[\]{}<>·。、]+|[\s\"'`.,;:!?()\[\]{}<>·。、]+$")
 

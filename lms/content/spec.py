@@ -5,24 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-TRACKS = ("foundations", "data-analysis", "machine-learning", "mlops", "generative-ai", "ai-x")
-INDUSTRIES = (
-    "manufacturing",
-    "shipbuilding",
-    "energy",
-    "logistics",
-    "food",
-    "office",
-    "healthcare",
-    "cross-industry",
-)
-LEVELS = ("beginner", "intermediate", "advanced")
-AUDIENCES = ("sme", "startup", "student", "other")
-LANGUAGES = ("ko", "en")
-ITEM_KINDS = {".md": "lesson", ".yml": "quiz", ".yaml": "quiz", ".ipynb": "exercise"}
-QUESTION_TYPES = ("single", "multiple", "short")
+from . import vocabulary
+from .quiz import Question
 
-ItemKind = Literal["lesson", "quiz", "exercise"]
+# The vocabulary's codes, as the loader validates them (labels: `vocabulary`).
+TRACKS = tuple(vocabulary.TRACKS)
+INDUSTRIES = tuple(vocabulary.INDUSTRIES)
+LEVELS = tuple(vocabulary.LEVELS)
+AUDIENCES = tuple(vocabulary.AUDIENCES)
+LANGUAGES = vocabulary.LANGUAGES
+MAX_TEXT_BYTES = 1024 * 1024  # a manifest, lesson, quiz or overview
+MAX_NOTEBOOK_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,8 +39,8 @@ class Problem:
 class CompletionRule:
     """When a course counts as completed (data, per course)."""
 
-    min_progress: int = 80
-    min_score: int = 60
+    min_progress: int = vocabulary.DEFAULT_MIN_PROGRESS
+    min_score: int = vocabulary.DEFAULT_MIN_SCORE
     require_exercises: bool = False
     score: Literal["best", "last"] = "best"
 
@@ -65,28 +58,12 @@ class CompletionRule:
 
 
 @dataclass
-class Option:
-    text: str
-    correct: bool = False
-
-
-@dataclass
-class Question:
-    id: str
-    type: Literal["single", "multiple", "short"]
-    prompt: str
-    options: list[Option] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)
-    explanation: str = ""
-    points: float = 1.0
-
-
-@dataclass
 class ItemSpec:
-    """A lesson, quiz or exercise as written in the course folder."""
+    """An item of the outline as written in the course folder; `kind` names its class in `lms.content.kinds`,
+    which reads and fills the fields it uses."""
 
     slug: str
-    kind: ItemKind
+    kind: str
     path: str
     title: str
     minutes: int
@@ -95,9 +72,10 @@ class ItemSpec:
     objectives: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
-    pass_score: int = 60
+    pass_score: int = vocabulary.DEFAULT_PASS_SCORE
     notebook: dict[str, Any] | None = None  # the instructor's source notebook (never sent to learners)
     files: list[str] = field(default_factory=list)  # course files an exercise reads (its data), sorted
+    data: dict[str, Any] = field(default_factory=dict)  # anything else a kind reads from its file
 
 
 @dataclass

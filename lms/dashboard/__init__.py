@@ -20,5 +20,10 @@ def index():  # noqa: ANN201
     in_progress = [e for e in enrolments if e.completed_at is None]
     completed = [e for e in enrolments if e.completed_at is not None]
     return render_template(
-        "dashboard/index.html", in_progress=in_progress, completed=completed, rules=rules, enrolments=enrolments
+        "dashboard/index.html",
+        in_progress=in_progress,
+        completed=completed,
+        rules=rules,
+        enrolments=enrolments,
+        default_rule=CompletionRule(),
     )

@@ -10,6 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..catalog import course_or_404
+from ..content.kinds import kind_named
+from ..content.kinds.quiz import Quiz
 from ..content.loader import never_served
 from ..content.quiz import QuizResult
 from ..extensions import db, select_locale
@@ -82,7 +84,7 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
         abort(404)
     if learning.visit_is_news(enrolment, current.id):
         best_effort_write(lambda: learning.record_visit(db.session, enrolment.enrolment_id, current.id))
-    if current.kind == "lesson" and "_flashes" not in session and "csrf_token" in session:
+    if kind_named(current.kind).page == "body" and "_flashes" not in session and "csrf_token" in session:
         key = (
             user.id,
             user.name,
@@ -114,13 +116,18 @@ def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: 
         "previous": previous,
         "next": following,
     }
-    if current.kind == "lesson":
+    # The kind says which page shows it: its stored body (a lesson, and any kind that only shows content), or a
+    # page built from the learner's attempts (quizzes here, notebook exercises in .exercise).
+    kind = kind_named(current.kind)
+    if kind.page == "body":
         body = learning.lesson_body(db.session, current.id, course.content_hash)
-        return render_template("learn/lesson.html", body=body, **context, **extra)
-    full = db.session.get(Item, current.id)
-    context["item"] = full
-    if current.kind == "exercise":
-        return exercise.render_exercise(context)
+        return render_template(kind.template, body=body, **context, **extra)
+    context["item"] = db.session.get(Item, current.id)
+    return _PAGES[kind.page](context)
+
+
+def _render_quiz(context: dict) -> str:
+    current = context["item"]
     attempts = learning.attempts_for(db.session, current_user.id, current.id)
     shown = None
     if (attempt_id := id_arg("attempt")) is not None:
@@ -128,7 +135,11 @@ def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: 
         if shown is None:
             abort(404)
     result = QuizResult.from_dict(shown.result) if shown else None
-    return render_template("learn/quiz.html", attempts=attempts, shown=shown, result=result, **context)
+    return render_template(Quiz.template, attempts=attempts, shown=shown, result=result, **context)
+
+
+# Pages built from the learner's attempts, by `ItemKind.page`.
+_PAGES = {"quiz": _render_quiz, "exercise": exercise.render_exercise}
 
 
 @bp.post("/<slug>/items/<item_slug>/complete")
@@ -138,7 +149,7 @@ def complete(slug: str, item_slug: str):  # noqa: ANN201
     enrolment = _enrolled(course)
     items = list(db.session.scalars(learning.active_items(course.id)))
     current = _item_or_404(items, item_slug)
-    if current.kind != "lesson":
+    if kind_named(current.kind).page != "body":  # quizzes and exercises are done by submitting them
         abort(400)
     was_completed = enrolment.completed_at is not None
     learning.complete_lesson(db.session, enrolment, current)
@@ -171,7 +182,7 @@ def submit_quiz(slug: str, item_slug: str):  # noqa: ANN201
     course = course_or_404(slug)
     enrolment = _enrolled(course)
     item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
-    if item is None or item.kind != "quiz":
+    if item is None or item.kind != Quiz.name:
         abort(404)
     answers = {q["id"]: request.form.getlist(f"q-{q['id']}") for q in item.data.get("questions", [])}
     unanswered = [qid for qid, given in answers.items() if not any(g.strip() for g in given)]

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..catalog import course_or_404
+from ..content.kinds.exercise import Exercise
 from ..extensions import db
 from ..grading.display import outputs_html
 from ..grading.grader import GradeResult, NotebookRun
@@ -57,7 +58,7 @@ def _exercise(slug: str, item_slug: str) -> tuple[Course, Enrolment, Item]:
     if enrolment is None:
         abort(redirect(url_for("catalog.course", slug=course.slug, need="enrol")))
     item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
-    if item is None or item.kind != "exercise":
+    if item is None or item.kind != Exercise.name:
         abort(404)
     return course, enrolment, item
 
@@ -135,6 +136,7 @@ def render_exercise(context: dict) -> str:
         attempts=attempts,
         manual=manual,
         message=message,
+        pass_score=Exercise.pass_score(item.data),
         **exercise_context(item, shown),
         **context,
     )

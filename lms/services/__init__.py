@@ -1,1 +1,2 @@
-"""Use cases: accounts, enrolment, progress, quizzes and completion. Services take a session and never commit."""
+"""Use cases: accounts, course import, enrolment, progress, quizzes, exercises and completion. Services take a session
+and never commit."""

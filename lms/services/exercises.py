@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from ..content.kinds.exercise import Exercise
+from ..content.vocabulary import PENDING_STATUSES
 from ..grading.grader import GradeResult, NotebookRun
 from ..grading.notebook import (
     NotebookFormatError,
@@ -26,7 +28,6 @@ from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, R
 from .learning import enrolment_for, progress_row, recompute, record, visit
 from .teaching import taught_course_ids, teaches
 
-PASS_SCORE = 60
 # Grade statuses an instructor settles: written answers, and tests whose run showed tampering ("needs review").
 WAITING_FOR_INSTRUCTOR = ("manual", "review")
 MAX_ANSWER_CHARS = 100_000
@@ -176,7 +177,7 @@ def start(session: orm.Session, submission_id: int) -> Job | None:
 
 def fail(session: orm.Session, submission_id: int, code: str) -> None:
     submission = session.get(Submission, submission_id)
-    if submission is not None and submission.status in ("queued", "running"):
+    if submission is not None and submission.status in PENDING_STATUSES:
         submission.status, submission.error, submission.finished_at = "error", code, utcnow()
 
 
@@ -213,17 +214,18 @@ def update_progress(session: orm.Session, submission: Submission) -> None:
     ).one()
     last = session.scalar(sa.select(Submission.score).where(*graded).order_by(Submission.id.desc()).limit(1))
     row.attempts, row.best_score, row.last_score = count, best, last
-    row.passed = (row.best_score or 0) >= PASS_SCORE
+    row.passed = Exercise.passed(row.best_score, item.data)
+    passed = Exercise.passed(submission.score, item.data)
     row.completed_at = row.completed_at or utcnow()
     row.updated_at = utcnow()
     record(
         session,
         submission.user_id,
         item.course_id,
-        "passed" if (submission.score or 0) >= PASS_SCORE else "failed",
+        "passed" if passed else "failed",
         item.id,
         score=submission.score,
-        success=(submission.score or 0) >= PASS_SCORE,
+        success=passed,
     )
     session.flush()
     enrolment = enrolment_for(session, submission.user_id, item.course_id)
@@ -235,7 +237,7 @@ def _stale(user_id: int, item_id: int) -> tuple[sa.ColumnElement[bool], ...]:
     return (
         Submission.user_id == user_id,
         Submission.item_id == item_id,
-        Submission.status.in_(("queued", "running")),
+        Submission.status.in_(PENDING_STATUSES),
         sa.func.coalesce(Submission.started_at, Submission.created_at) < utcnow() - STALE_AFTER,
     )
 
@@ -247,7 +249,7 @@ def in_flight(session: orm.Session, user_id: int) -> int:
         session.scalar(
             sa.select(sa.func.count()).where(
                 Submission.user_id == user_id,
-                Submission.status.in_(("queued", "running")),
+                Submission.status.in_(PENDING_STATUSES),
                 sa.func.coalesce(Submission.started_at, Submission.created_at) >= since,
             )
         )

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from ..content.quiz import QuizResult, grade_quiz
-from ..content.spec import CompletionRule, Option, Question
+from ..content.kinds import scored_kinds
+from ..content.kinds.exercise import Exercise
+from ..content.kinds.quiz import Quiz
+from ..content.quiz import QuizResult
+from ..content.spec import CompletionRule
 from ..models import Course, CourseModule, Enrolment, Item, ItemProgress, LearningRecord, QuizAttempt, utcnow
 
 # Time on task is what the server's clock shows between a learner's consecutive events in a course (a page view, a
@@ -123,32 +126,16 @@ def complete_lesson(session: orm.Session, enrolment: Enrolment, item: Item) -> b
     return first
 
 
-def questions_of(item: Item) -> list[Question]:
-    return [
-        Question(
-            id=q["id"],
-            type=q["type"],
-            prompt=q["prompt"],
-            options=[Option(o["text"], o["correct"]) for o in q["options"]],
-            answers=q["answers"],
-            explanation=q["explanation"],
-            points=q["points"],
-        )
-        for q in item.data.get("questions", [])
-    ]
-
-
 def submit_quiz(session: orm.Session, enrolment: Enrolment, item: Item, answers: dict[str, list[str]]) -> QuizAttempt:
     """Grade and store an attempt, then update the item's summary and the course's progress."""
-    questions = questions_of(item)
-    known = {q.id for q in questions}
+    known = {q.id for q in Quiz.questions(item.data)}
     answers = {qid: [str(a)[:500] for a in given][:20] for qid, given in answers.items() if qid in known}
-    result: QuizResult = grade_quiz(questions, answers)
+    result: QuizResult = Quiz.grade(item.data, answers)
     attempt = QuizAttempt(
         user_id=enrolment.user_id, item_id=item.id, answers=answers, score=result.score, result=result.to_dict()
     )
     session.add(attempt)
-    passed = result.score >= item.data.get("pass_score", 60)
+    passed = Quiz.passed(result.score, item.data)
     row = progress_row(session, enrolment.user_id, item)
     row.attempts = (row.attempts or 0) + 1
     row.last_score = result.score
@@ -188,7 +175,7 @@ def standing(session: orm.Session, user_id: int, course: Course) -> CourseStandi
     """Progress and score over the course's required items, in one aggregate query."""
     rule = CompletionRule.from_dict(course.completion)
     item_score = ItemProgress.last_score if rule.score == "last" else ItemProgress.best_score
-    scored = Item.kind.in_(("quiz", "exercise"))
+    scored = Item.kind.in_(scored_kinds())
     row = session.execute(
         sa.select(
             sa.func.count(Item.id),
@@ -197,7 +184,10 @@ def standing(session: orm.Session, user_id: int, course: Course) -> CourseStandi
             sa.func.sum(sa.case((scored, sa.func.coalesce(item_score, 0.0)))),
             sa.func.count(
                 sa.case(
-                    (sa.and_(Item.kind == "exercise", sa.not_(sa.func.coalesce(ItemProgress.passed, False))), Item.id)
+                    (
+                        sa.and_(Item.kind == Exercise.name, sa.not_(sa.func.coalesce(ItemProgress.passed, False))),
+                        Item.id,
+                    )
                 )
             ),
         )

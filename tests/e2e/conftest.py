@@ -15,9 +15,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from lms import jobs
-from lms.content.importer import import_courses
 from lms.extensions import db
 from lms.jobs import ThreadQueue
+from lms.services.courses import import_courses
 from tests.conftest import FIXTURES, make_app, reset_database
 
 try:

@@ -1,7 +1,6 @@
 """Quiz grading is a pure function of the questions and the answers."""
 
-from lms.content.quiz import QuizResult, grade_quiz, normalise_answer
-from lms.content.spec import Option, Question
+from lms.content.quiz import Option, Question, QuizResult, grade_quiz, normalise_answer
 
 QUESTIONS = [
     Question("q1", "single", "?", [Option("a", True), Option("b")]),

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lms.content.importer import import_courses
 from lms.extensions import db
 from lms.models import Course, CourseAsset, Item, Submission
+from lms.services.courses import import_courses
 from tests.conftest import make_app
 from tests.hostile_courses import BILLION_LAUGHS, deep, graded_notebook, lesson, notebook, within, write_course
 from tests.unit.test_course_paths import QUIZ_WITH_ANSWERS
@@ -226,19 +226,19 @@ def test_the_import_command_reports_a_hostile_course_as_file_line_and_imports_it
 
 
 def test_a_file_that_fails_to_render_is_named_and_its_sibling_still_imports(session, tmp_path, monkeypatch):
-    import lms.content.importer as importer
+    import lms.content.kinds.lesson as lesson_kind  # where a lesson's body is rendered on import
 
     root = tmp_path / "courses"
     write_course(root, "fragile", {"lessons/01-a.md": lesson("깨지는 본문")})
     write_course(root, "healthy")
-    render = importer.render_markdown
+    render = lesson_kind.render_markdown
 
     def failing(text: str, resolve):  # noqa: ANN001, ANN202
         if "깨지는" in text:
             raise RecursionError("maximum recursion depth exceeded")
         return render(text, resolve)
 
-    monkeypatch.setattr(importer, "render_markdown", failing)
+    monkeypatch.setattr(lesson_kind, "render_markdown", failing)
     report = import_courses(session, root)
     assert report.imported == ["healthy"] and report.failed == ["fragile"]
     assert "fragile/lessons/01-a.md:1: could not be rendered: RecursionError" in "\n".join(map(str, report.errors))

@@ -286,7 +286,7 @@ def test_an_nbgrader_notebook_dropped_into_a_course_imports_and_grades_unchanged
     import base64
     import shutil
 
-    from lms.content.importer import import_courses
+    from lms.services.courses import import_courses
 
     folder = tmp_path / "courses" / "nbgrader-ps1"
     (folder / "exercises").mkdir(parents=True)

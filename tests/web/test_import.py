@@ -5,8 +5,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from lms.content.importer import import_courses
 from lms.models import Course, CourseAsset, Item, ItemProgress, SearchDoc
+from lms.services.courses import import_courses
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

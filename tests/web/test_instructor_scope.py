@@ -5,9 +5,9 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from lms.content.importer import import_courses
 from lms.models import Course, CourseInstructor, Submission
 from lms.services import teaching
+from lms.services.courses import import_courses
 from tests.conftest import FIXTURES
 from tests.web.test_exercises import COURSE, SOLUTIONS, submit
 

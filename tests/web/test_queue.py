@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lms.content.importer import import_courses
 from lms.extensions import db
 from lms.models import Course, Item, Submission
 from lms.services import exercises, learning
 from lms.services.accounts import create_user
+from lms.services.courses import import_courses
 from tests.conftest import FIXTURES, make_app, reset_database
 from tests.web.test_exercises import SOLUTIONS
 

@@ -1,11 +1,10 @@
-"""Store validated course folders in the database: one savepoint per course, skipped when unchanged."""
+"""Importing courses: store validated course folders in the database, one savepoint per course, skipped when
+unchanged; each item is stored by its kind's class (`lms.content.kinds`)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import mimetypes
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -14,13 +13,13 @@ from urllib.parse import unquote
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from ..grading.notebook import cell_points, cell_text, grade_id, is_grade, is_solution, is_task, release_notebook
+from ..content.kinds import kind_named
+from ..content.loader import link_kind, load_courses, resolve_relative
+from ..content.render import LinkResolver, render_markdown
+from ..content.spec import CourseSpec, ItemSpec, Problem
 from ..models import Course, CourseAsset, CourseModule, Item, utcnow
 from ..search.index import index_course
-from ..services.teaching import sync_manifest_instructors
-from .loader import link_kind, load_courses, resolve_relative
-from .render import LinkResolver, highlight_python, render_markdown
-from .spec import CourseSpec, ItemSpec, Problem
+from .teaching import sync_manifest_instructors
 
 # Where rendered content links point; the web layer serves these paths.
 COURSE_URL = "/courses/{course}"
@@ -154,76 +153,13 @@ def store_course(session: orm.Session, spec: CourseSpec, course: Course | None =
 
 
 def _fill_item(item: Item, spec: ItemSpec, course_slug: str) -> None:
-    resolve = _resolver(course_slug, spec.path)
+    stored = kind_named(spec.kind).store(spec, _resolver(course_slug, spec.path))
     item.kind, item.title, item.minutes, item.required = spec.kind, spec.title, spec.minutes, spec.required
-    data: dict[str, Any] = {"path": spec.path, "objectives": spec.objectives, "tags": spec.tags}
-    if spec.kind == "lesson":
-        item.body_html = render_markdown(spec.body, resolve)
-    elif spec.kind == "quiz":
-        item.body_html = ""
-        data["pass_score"] = spec.pass_score
-        data["questions"] = [
-            {
-                "id": q.id,
-                "type": q.type,
-                "prompt": q.prompt,
-                "prompt_html": render_markdown(q.prompt, resolve),
-                "options": [
-                    {"text": o.text, "html": _inline(render_markdown(o.text, resolve)), "correct": o.correct}
-                    for o in q.options
-                ],
-                "answers": q.answers,
-                "explanation": q.explanation,
-                "explanation_html": render_markdown(q.explanation, resolve),
-                "points": q.points,
-            }
-            for q in spec.questions
-        ]
-    else:
-        item.body_html = ""
-        data.update(exercise_data(spec.notebook or {}, spec.path, resolve))
-        data["files"] = spec.files  # the course files the exercise reads: what its sandbox needs
-    item.data = data
+    item.body_html = stored.body_html
+    item.data = {"path": spec.path, "objectives": spec.objectives, "tags": spec.tags, **stored.data}
 
 
-def exercise_data(source: dict[str, Any], path: str, resolve: LinkResolver) -> dict[str, Any]:
-    """What the platform keeps of a notebook exercise: the source (server-side only), the learner's release
-    version, and the release's cells prepared for the exercise page."""
-    release = release_notebook(source, path)
-    cells = []
-    for index, cell in enumerate(release.cells):
-        text = cell_text(cell)
-        entry: dict[str, Any] = {
-            "index": index,
-            "type": cell.cell_type,
-            "grade_id": grade_id(cell),
-            "editable": is_solution(cell),
-            "graded": is_grade(cell) or is_task(cell),
-            "points": cell_points(cell),
-            "source": text if is_solution(cell) else "",
-        }
-        if cell.cell_type == "markdown" and not is_solution(cell):
-            entry["html"] = render_markdown(text, resolve)
-        elif cell.cell_type == "code" and not is_solution(cell):
-            entry["html"] = highlight_python(text)
-        elif cell.cell_type == "raw":
-            continue
-        cells.append(entry)
-    return {
-        "notebook": source,
-        "release": json.loads(json.dumps(release)),
-        "cells": cells,
-        "points": sum(cell_points(c) for c in release.cells if is_grade(c) or is_task(c)),
-        "cwd": str(PurePosixPath(path).parent),
-    }
-
-
-def _inline(html: str) -> str:
-    match = re.fullmatch(r"<p>(.*)</p>", html.strip(), re.S)
-    return match.group(1) if match and "<p>" not in match.group(1) else html
-
-
-def _resolver(course_slug: str, file_path: str):
+def _resolver(course_slug: str, file_path: str) -> LinkResolver:
     base = PurePosixPath(file_path).parent
 
     def resolve(url: str) -> str | None:
