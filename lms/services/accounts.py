@@ -17,7 +17,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import orm
 
 from ..models import MAX_ID, LearnerType, Organisation, Role, SignedIn, SignIn, User, utcnow
-from ..prepared import PreparedRead
 from .teaching import link_listed_courses
 
 _hasher = PasswordHasher()
@@ -199,9 +198,9 @@ def reset_password(session: orm.Session, user: User) -> str:
     return temporary
 
 
-# Built once: the statement runs on every request of a signed-in user. One query finds the user and checks that
-# the browser's sign-in still exists.
-_IDENTITY = PreparedRead(
+# The identity read of every signed-in request: one query finds the user and checks that the browser's sign-in still
+# exists. Built once with bound parameters, so SQLAlchemy's statement cache compiles it once per dialect.
+_IDENTITY = (
     sa.select(User.id, User.name, User.email, User.role, User.active, SignIn.created_at)
     .join(SignIn, SignIn.user_id == User.id)
     .where(User.id == sa.bindparam("user_id"), SignIn.key_hash == sa.bindparam("key_hash"))
@@ -216,7 +215,7 @@ def identity(session: orm.Session, cookie_id: str, lifetime: timedelta) -> Ident
     if not (user_id.isascii() and user_id.isdigit() and key) or int(user_id) > MAX_ID:
         return None
     # Looked up by the key's hash, so how long the lookup takes says nothing about the key itself.
-    row = _IDENTITY.first(session, user_id=int(user_id), key_hash=_key_hash(key))
+    row = session.execute(_IDENTITY, {"user_id": int(user_id), "key_hash": _key_hash(key)}).first()
     if row is None or row.created_at < utcnow() - lifetime:
         return None
     if not row.active:  # a deactivated account is signed out at once

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from lms.models import Enrolment, ItemProgress, LearningRecord, QuizAttempt
+from lms.models import Enrolment, ItemProgress, LearningRecord, QuizAttempt, utcnow
 from lms.services import learning
+from tests.conftest import PASSWORD
 
 COURSE = "/courses/factory-basics"
 
@@ -224,3 +225,65 @@ def test_cached_lesson_pages_are_never_shown_to_another_learner(actions, client)
     assert 'title="second@example.com"' in second and "first@example.com" not in second
     token = re.search(r'data-csrf="([^"]+)"', second).group(1)
     assert actions.post(f"{COURSE}/items/02-defects/time", {"seconds": "5", "csrf_token": token}).status_code == 200
+
+
+def _outline_states(page: str) -> list[str]:
+    outline = page.split('class="learn-outline"')[1].split("</nav>")[0]
+    return re.findall(r'class="state state-(\w+)"', outline)
+
+
+def test_the_lesson_page_shows_the_learners_progress_as_it_is_now(actions, client, session):
+    # What a lesson page shows of the learner (progress, marks, the completion note) is read on every view: change
+    # it behind the page's back, without any of the events that move the enrolment's clock, and the next view shows
+    # it. (A page cache keyed on anything less than everything the page shows would serve the old page.)
+    user = enrol(actions)
+    before = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(before)[:2] == ["todo", "todo"]
+    assert 'value="0"' in before and "학습 완료로 표시" in before and "badge-done" not in before
+
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
+    clock = enrolment.last_activity_at
+    items = {i.slug: i for i in learning.outline(session, enrolment.course_id, enrolment.course.content_hash).items}
+    done_at = utcnow() - timedelta(minutes=3)
+
+    def mark_done(slug: str) -> None:
+        session.add(
+            ItemProgress(user_id=user.id, item_id=items[slug].id, course_id=enrolment.course_id, completed_at=done_at)
+        )
+        enrolment.last_activity_at = clock
+        session.commit()
+
+    mark_done("01-sensors")  # the outline's mark only
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(page)[:2] == ["done", "todo"] and 'value="0"' in page
+
+    mark_done("02-defects")  # this lesson's own completion note
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(page)[:2] == ["done", "done"]
+    assert "학습 완료로 표시" not in page and "done-note" in page
+
+    enrolment.progress, enrolment.completed_at, enrolment.last_activity_at = 67, done_at, clock
+    session.commit()
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert 'value="67"' in page and "badge-done" in page  # the progress bar and the course's completion badge
+
+
+def test_two_learners_on_the_same_lesson_each_see_their_own_progress(app, actions, client):
+    enrol(actions, "ahead@example.com")
+    actions.post(f"{COURSE}/items/01-sensors/complete")
+    actions.post(f"{COURSE}/items/02-defects/complete")
+    actions.user("behind@example.com")
+    other = app.test_client()
+
+    def post(path: str, data: dict) -> None:
+        page = other.get("/courses/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        assert other.post(path, data={"csrf_token": token, **data}).status_code == 302
+
+    post("/auth/login", {"email": "behind@example.com", "password": PASSWORD})
+    post(f"{COURSE}/enrol", {})
+    ahead = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    behind = other.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(ahead)[:2] == ["done", "done"] and "done-note" in ahead
+    assert _outline_states(behind)[:2] == ["todo", "todo"] and "done-note" not in behind
+    assert 'title="behind@example.com"' in behind and "ahead@example.com" not in behind
