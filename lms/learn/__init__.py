@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Course, CourseAsset, Enrolment, Item
 from ..services import learning
 from ..web import best_effort_write, id_arg
-from . import exercise
+from . import exercise, pagecache
 
 bp = Blueprint("learn", __name__, url_prefix="/courses")
 
@@ -69,8 +69,8 @@ _COURSE_AND_ENROLMENT = (
 @login_required
 def item(slug: str, item_slug: str):  # noqa: ANN201
     # The platform's hot path: one query for the course and the enrolment, the outline and the lesson's HTML from
-    # their caches (shared by every learner, keyed by the content version), then this learner's progress in one
-    # query and the page rendered for them; the visit is written only when it is news.
+    # their caches (shared by every learner, keyed by the content version), this learner's progress in one query,
+    # and a lesson page from the page cache while nothing it shows has changed; the visit is written only when news.
     course = enrolment = db.session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": current_user.id}).first()
     if course is None:
         abort(404)
@@ -85,7 +85,7 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
     return _render_item(course, enrolment, outline, current)
 
 
-def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: ANN001
+def _render_item(course, enrolment, outline, current, **extra) -> str | bytes:  # noqa: ANN001
     progress = learning.item_states(db.session, current_user.id, course.id)
     previous, following = outline.neighbours(current)
     context = {
@@ -99,8 +99,12 @@ def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: 
         "next": following,
     }
     if current.kind == "lesson":
-        body = learning.lesson_body(db.session, current.id, course.content_hash)
-        return render_template("learn/lesson.html", body=body, **context, **extra)
+        context["body"] = learning.lesson_body(db.session, current.id, course.content_hash)
+        template = "learn/lesson.html"
+        if not pagecache.cacheable():
+            return render_template(template, **context, **extra)
+        context.update(extra)
+        return pagecache.cached_page(template, context, lambda: render_template(template, **context))
     full = db.session.get(Item, current.id)
     context["item"] = full
     if current.kind == "exercise":
