@@ -46,22 +46,26 @@ def resume(slug: str):  # noqa: ANN201
     return redirect(url_for("learn.item", slug=slug, item_slug=item.slug))
 
 
-# The course and the learner's enrolment in one read, as plain columns; built once with bound parameters, so
-# SQLAlchemy's statement cache compiles it once per dialect.
+# The course and the learner's enrolment in one read, as plain values; built once with bound parameters, so
+# SQLAlchemy's statement cache compiles it once per dialect; over the tables' columns, so it runs as a Core statement.
+_course, _enrolment = Course.__table__, Enrolment.__table__
 _COURSE_AND_ENROLMENT = (
     sa.select(
-        Course.id,
-        Course.slug,
-        Course.title,
-        Course.content_hash,
-        Enrolment.id.label("enrolment_id"),
-        Enrolment.progress,
-        Enrolment.completed_at,
-        Enrolment.last_item_id,
-        Enrolment.last_activity_at,
+        _course.c.id,
+        _course.c.slug,
+        _course.c.title,
+        _course.c.content_hash,
+        _enrolment.c.id.label("enrolment_id"),
+        _enrolment.c.progress,
+        _enrolment.c.completed_at,
+        _enrolment.c.last_item_id,
+        _enrolment.c.last_activity_at,
     )
-    .outerjoin(Enrolment, sa.and_(Enrolment.course_id == Course.id, Enrolment.user_id == sa.bindparam("user_id")))
-    .where(Course.slug == sa.bindparam("slug"), Course.published)
+    .outerjoin(
+        _enrolment,
+        sa.and_(_enrolment.c.course_id == _course.c.id, _enrolment.c.user_id == sa.bindparam("user_id")),
+    )
+    .where(_course.c.slug == sa.bindparam("slug"), _course.c.published)
 )
 
 

@@ -199,11 +199,13 @@ def reset_password(session: orm.Session, user: User) -> str:
 
 
 # The identity read of every signed-in request: one query finds the user and checks that the browser's sign-in still
-# exists. Built once with bound parameters, so SQLAlchemy's statement cache compiles it once per dialect.
+# exists. Built once with bound parameters, so SQLAlchemy's statement cache compiles it once per dialect; written over
+# the tables' columns (plain values, no ORM entities), so the session runs it as a Core statement on its connection.
+_users, _sign_ins = User.__table__, SignIn.__table__
 _IDENTITY = (
-    sa.select(User.id, User.name, User.email, User.role, User.active, SignIn.created_at)
-    .join(SignIn, SignIn.user_id == User.id)
-    .where(User.id == sa.bindparam("user_id"), SignIn.key_hash == sa.bindparam("key_hash"))
+    sa.select(_users.c.id, _users.c.name, _users.c.email, _users.c.role, _users.c.active, _sign_ins.c.created_at)
+    .join(_sign_ins, _sign_ins.c.user_id == _users.c.id)
+    .where(_users.c.id == sa.bindparam("user_id"), _sign_ins.c.key_hash == sa.bindparam("key_hash"))
 )
 
 
