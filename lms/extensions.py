@@ -18,14 +18,9 @@ db = SQLAlchemy(session_options={"expire_on_commit": False})
 alembic = Alembic(metadatas=Base.metadata)
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# No default limits: each rate limit is declared on the route it guards (`@limiter.limit`, the sign-in, registration
+# and password forms), so a page is limited exactly when its view says so.
 limiter = Limiter(key_func=get_remote_address)
-
-
-@limiter.request_filter
-def _not_rate_limited() -> bool:
-    """Only the sign-in and registration forms (the auth blueprint) have limits: the limiter skips every other
-    request instead of resolving, on each page view, that it has none."""
-    return request.blueprint != "auth"
 
 
 def select_locale() -> str:

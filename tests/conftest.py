@@ -106,7 +106,7 @@ def session(app: Flask) -> Iterator[sa.orm.Session]:
             db.session.close()
             outer.rollback()
             connection.close()
-            db.sessionmaker.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+            db.sessionmaker.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

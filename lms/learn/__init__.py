@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,9 +14,8 @@ from ..content.kinds import kind_named
 from ..content.kinds.quiz import Quiz
 from ..content.loader import never_served
 from ..content.quiz import QuizResult
-from ..extensions import db, select_locale
+from ..extensions import db
 from ..models import Course, CourseAsset, Enrolment, Item
-from ..prepared import PreparedRead
 from ..services import learning
 from ..web import best_effort_write, id_arg
 from . import exercise, pagecache
@@ -49,31 +48,36 @@ def resume(slug: str):  # noqa: ANN201
     return redirect(url_for("learn.item", slug=slug, item_slug=item.slug))
 
 
-# Built once: the statement runs on every lesson page.
-_COURSE_AND_ENROLMENT = PreparedRead(
+# The course and the learner's enrolment in one read, as plain values; built once with bound parameters, so
+# SQLAlchemy's statement cache compiles it once per dialect; over the tables' columns, so it runs as a Core statement.
+_course, _enrolment = Course.__table__, Enrolment.__table__
+_COURSE_AND_ENROLMENT = (
     sa.select(
-        Course.id,
-        Course.slug,
-        Course.title,
-        Course.content_hash,
-        Enrolment.id.label("enrolment_id"),
-        Enrolment.progress,
-        Enrolment.completed_at,
-        Enrolment.last_item_id,
-        Enrolment.last_activity_at,
+        _course.c.id,
+        _course.c.slug,
+        _course.c.title,
+        _course.c.content_hash,
+        _enrolment.c.id.label("enrolment_id"),
+        _enrolment.c.progress,
+        _enrolment.c.completed_at,
+        _enrolment.c.last_item_id,
+        _enrolment.c.last_activity_at,
     )
-    .outerjoin(Enrolment, sa.and_(Enrolment.course_id == Course.id, Enrolment.user_id == sa.bindparam("user_id")))
-    .where(Course.slug == sa.bindparam("slug"), Course.published)
+    .outerjoin(
+        _enrolment,
+        sa.and_(_enrolment.c.course_id == _course.c.id, _enrolment.c.user_id == sa.bindparam("user_id")),
+    )
+    .where(_course.c.slug == sa.bindparam("slug"), _course.c.published)
 )
 
 
 @bp.get("/<slug>/items/<item_slug>")
 @login_required
 def item(slug: str, item_slug: str):  # noqa: ANN201
-    # The platform's hot path: one query for the course and the enrolment, the outline from its cache, a lesson
-    # page from the page cache while nothing it shows has changed; the visit is written only when it is news.
-    user = current_user._get_current_object()
-    course = enrolment = _COURSE_AND_ENROLMENT.first(db.session, slug=slug, user_id=user.id)
+    # The platform's hot path: one query for the course and the enrolment, the outline and the lesson's HTML from
+    # their caches (shared by every learner, keyed by the content version), this learner's progress in one query,
+    # and a lesson page from the page cache while nothing it shows has changed; the visit is written only when news.
+    course = enrolment = db.session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": current_user.id}).first()
     if course is None:
         abort(404)
     if enrolment.enrolment_id is None:
@@ -84,26 +88,10 @@ def item(slug: str, item_slug: str):  # noqa: ANN201
         abort(404)
     if learning.visit_is_news(enrolment, current.id):
         best_effort_write(lambda: learning.record_visit(db.session, enrolment.enrolment_id, current.id))
-    if kind_named(current.kind).page == "body" and "_flashes" not in session and "csrf_token" in session:
-        key = (
-            user.id,
-            user.name,
-            user.email,
-            user.role,
-            session["csrf_token"],
-            enrolment.enrolment_id,
-            enrolment.last_activity_at,
-            enrolment.progress,
-            course.content_hash,
-            current.id,
-            select_locale(),
-            request.full_path,
-        )
-        return pagecache.cached_page(key, lambda: _render_item(course, enrolment, outline, current))
     return _render_item(course, enrolment, outline, current)
 
 
-def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: ANN001
+def _render_item(course, enrolment, outline, current, **extra) -> str | bytes:  # noqa: ANN001
     progress = learning.item_states(db.session, current_user.id, course.id)
     previous, following = outline.neighbours(current)
     context = {
@@ -120,8 +108,11 @@ def _render_item(course, enrolment, outline, current, **extra) -> str:  # noqa: 
     # page built from the learner's attempts (quizzes here, notebook exercises in .exercise).
     kind = kind_named(current.kind)
     if kind.page == "body":
-        body = learning.lesson_body(db.session, current.id, course.content_hash)
-        return render_template(kind.template, body=body, **context, **extra)
+        context["body"] = learning.lesson_body(db.session, current.id, course.content_hash)
+        if not pagecache.cacheable():
+            return render_template(kind.template, **context, **extra)
+        context.update(extra)
+        return pagecache.cached_page(kind.template, context, lambda: render_template(kind.template, **context))
     context["item"] = db.session.get(Item, current.id)
     return _PAGES[kind.page](context)
 

@@ -17,7 +17,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import orm
 
 from ..models import MAX_ID, LearnerType, Organisation, Role, SignedIn, SignIn, User, utcnow
-from ..prepared import PreparedRead
 from .teaching import link_listed_courses
 
 _hasher = PasswordHasher()
@@ -204,12 +203,14 @@ def reset_password(session: orm.Session, user: User) -> str:
     return temporary
 
 
-# Built once: the statement runs on every request of a signed-in user. One query finds the user and checks that
-# the browser's sign-in still exists.
-_IDENTITY = PreparedRead(
-    sa.select(User.id, User.name, User.email, User.role, User.active, SignIn.created_at)
-    .join(SignIn, SignIn.user_id == User.id)
-    .where(User.id == sa.bindparam("user_id"), SignIn.key_hash == sa.bindparam("key_hash"))
+# The identity read of every signed-in request: one query finds the user and checks that the browser's sign-in still
+# exists. Built once with bound parameters, so SQLAlchemy's statement cache compiles it once per dialect; written over
+# the tables' columns (plain values, no ORM entities), so the session runs it as a Core statement on its connection.
+_users, _sign_ins = User.__table__, SignIn.__table__
+_IDENTITY = (
+    sa.select(_users.c.id, _users.c.name, _users.c.email, _users.c.role, _users.c.active, _sign_ins.c.created_at)
+    .join(_sign_ins, _sign_ins.c.user_id == _users.c.id)
+    .where(_users.c.id == sa.bindparam("user_id"), _sign_ins.c.key_hash == sa.bindparam("key_hash"))
 )
 
 
@@ -221,7 +222,7 @@ def identity(session: orm.Session, cookie_id: str, lifetime: timedelta) -> Ident
     if not (user_id.isascii() and user_id.isdigit() and key) or int(user_id) > MAX_ID:
         return None
     # Looked up by the key's hash, so how long the lookup takes says nothing about the key itself.
-    row = _IDENTITY.first(session, user_id=int(user_id), key_hash=_key_hash(key))
+    row = session.execute(_IDENTITY, {"user_id": int(user_id), "key_hash": _key_hash(key)}).first()
     if row is None or row.created_at < utcnow() - lifetime:
         return None
     if not row.active:  # a deactivated account is signed out at once

@@ -334,12 +334,15 @@ class ItemState:
     seconds: int
 
 
+# Every learning page reads it: over the table's columns (a Core statement), with bound parameters (compiled once).
+_progress = ItemProgress.__table__
+_ITEM_STATES = sa.select(_progress.c.item_id, _progress.c.completed_at, _progress.c.seconds).where(
+    _progress.c.user_id == sa.bindparam("user_id"), _progress.c.course_id == sa.bindparam("course_id")
+)
+
+
 def item_states(session: orm.Session, user_id: int, course_id: int) -> dict[int, ItemState]:
-    rows = session.execute(
-        sa.select(ItemProgress.item_id, ItemProgress.completed_at, ItemProgress.seconds).where(
-            ItemProgress.user_id == user_id, ItemProgress.course_id == course_id
-        )
-    )
+    rows = session.execute(_ITEM_STATES, {"user_id": user_id, "course_id": course_id})
     return {item_id: ItemState(completed_at, seconds) for item_id, completed_at, seconds in rows}
 
 

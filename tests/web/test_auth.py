@@ -145,3 +145,21 @@ def test_rate_limited_page_is_friendly(app, actions, client):
         app.config["RATELIMIT_LOGIN"] = "1000 per minute"
         limiter.reset()
     assert "요청이 너무 많습니다" in page and "Traceback" not in page
+
+
+def test_limits_apply_to_the_forms_that_declare_them_and_to_no_other_page(app, actions, client):
+    limiter.reset()
+    app.config["RATELIMIT_LOGIN"] = "2 per minute"
+    try:
+        logins = [actions.login("x@example.com", "bad password") for _ in range(3)]
+        registrations = [actions.post("/auth/register", {"name": "김", "email": f"r{i}@example.com"}) for i in range(3)]
+        pages = [client.get(path) for path in ("/courses/", "/auth/login", "/auth/register") * 5]
+    finally:
+        app.config["RATELIMIT_LOGIN"] = "1000 per minute"
+        limiter.reset()
+    assert [r.status_code for r in logins] == [422, 422, 429]
+    assert "X-RateLimit-Limit" in logins[0].headers
+    assert [r.status_code for r in registrations][-1] == 429
+    # The catalog, and the sign-in and registration forms themselves (GET), are never limited.
+    assert all(r.status_code == 200 for r in pages)
+    assert not any("X-RateLimit-Limit" in r.headers for r in pages)

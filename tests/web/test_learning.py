@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from lms.models import Enrolment, ItemProgress, LearningRecord, QuizAttempt
+from lms.learn import pagecache
+from lms.models import Enrolment, Item, ItemProgress, LearningRecord, QuizAttempt, utcnow
 from lms.services import learning
+from tests.conftest import PASSWORD
 
 COURSE = "/courses/factory-basics"
 
@@ -224,3 +226,137 @@ def test_cached_lesson_pages_are_never_shown_to_another_learner(actions, client)
     assert 'title="second@example.com"' in second and "first@example.com" not in second
     token = re.search(r'data-csrf="([^"]+)"', second).group(1)
     assert actions.post(f"{COURSE}/items/02-defects/time", {"seconds": "5", "csrf_token": token}).status_code == 200
+
+
+def _outline_states(page: str) -> list[str]:
+    outline = page.split('class="learn-outline"')[1].split("</nav>")[0]
+    return re.findall(r'class="state state-(\w+)"', outline)
+
+
+def test_the_lesson_page_shows_the_learners_progress_as_it_is_now(actions, client, session):
+    # What a lesson page shows of the learner (progress, marks, the completion note) is read on every view: change
+    # it behind the page's back, without any of the events that move the enrolment's clock, and the next view shows
+    # it. (A page cache keyed on anything less than everything the page shows would serve the old page.)
+    user = enrol(actions)
+    before = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(before)[:2] == ["todo", "todo"]
+    assert 'value="0"' in before and "학습 완료로 표시" in before and "badge-done" not in before
+
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
+    clock = enrolment.last_activity_at
+    items = {i.slug: i for i in learning.outline(session, enrolment.course_id, enrolment.course.content_hash).items}
+    done_at = utcnow() - timedelta(minutes=3)
+
+    def mark_done(slug: str) -> None:
+        session.add(
+            ItemProgress(user_id=user.id, item_id=items[slug].id, course_id=enrolment.course_id, completed_at=done_at)
+        )
+        enrolment.last_activity_at = clock
+        session.commit()
+
+    mark_done("01-sensors")  # the outline's mark only
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(page)[:2] == ["done", "todo"] and 'value="0"' in page
+
+    mark_done("02-defects")  # this lesson's own completion note
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(page)[:2] == ["done", "done"]
+    assert "학습 완료로 표시" not in page and "done-note" in page
+
+    enrolment.progress, enrolment.completed_at, enrolment.last_activity_at = 67, done_at, clock
+    session.commit()
+    page = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert 'value="67"' in page and "badge-done" in page  # the progress bar and the course's completion badge
+
+
+def test_two_learners_on_the_same_lesson_each_see_their_own_progress(app, actions, client):
+    enrol(actions, "ahead@example.com")
+    actions.post(f"{COURSE}/items/01-sensors/complete")
+    actions.post(f"{COURSE}/items/02-defects/complete")
+    actions.user("behind@example.com")
+    other = app.test_client()
+
+    def post(path: str, data: dict) -> None:
+        page = other.get("/courses/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        assert other.post(path, data={"csrf_token": token, **data}).status_code == 302
+
+    post("/auth/login", {"email": "behind@example.com", "password": PASSWORD})
+    post(f"{COURSE}/enrol", {})
+    ahead = client.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    behind = other.get(f"{COURSE}/items/02-defects").get_data(as_text=True)
+    assert _outline_states(ahead)[:2] == ["done", "done"] and "done-note" in ahead
+    assert _outline_states(behind)[:2] == ["todo", "todo"] and "done-note" not in behind
+    assert 'title="behind@example.com"' in behind and "ahead@example.com" not in behind
+
+
+def _without_tokens(page: str) -> str:
+    """The page without its CSRF tokens' values (each rendering signs the same secret with the time of day)."""
+    return re.sub(r'(name="csrf_token" value=|data-csrf=)"[^"]*"', r'\1""', page)
+
+
+def test_a_cached_lesson_page_is_the_page_rendered_afresh_whatever_changed(app, actions, client, session):
+    # The page cache's contract (lms/learn/pagecache.py): change each thing the lesson page shows, one at a time;
+    # the page served next must differ from the one before and equal the page rendered without the cache.
+    user = enrol(actions)
+    enrolment = session.scalar(sa.select(Enrolment).where(Enrolment.user_id == user.id))
+    course = enrolment.course
+    items = {i.slug: i for i in learning.outline(session, course.id, course.content_hash).items}
+    path = f"{COURSE}/items/02-defects"
+
+    def progress(slug: str, **values: object) -> None:
+        row = session.scalar(
+            sa.select(ItemProgress).where(ItemProgress.user_id == user.id, ItemProgress.item_id == items[slug].id)
+        )
+        if row is None:
+            row = ItemProgress(user_id=user.id, item_id=items[slug].id, course_id=course.id)
+            session.add(row)
+        for name, value in values.items():
+            setattr(row, name, value)
+
+    def csrf_secret() -> None:
+        with client.session_transaction() as cookie_session:
+            cookie_session["csrf_token"] = "a-new-secret-" + cookie_session["csrf_token"][:8]
+
+    def content() -> None:
+        item = session.get(Item, items["02-defects"].id)
+        item.body_html = "<p>고친 본문</p>"
+        course.content_hash = "changed-" + course.content_hash[:16]  # an import changes the hash with the content
+
+    changes = {
+        "an item's mark in the outline": lambda: progress("01-sensors", completed_at=utcnow()),
+        "this lesson's completion note": lambda: progress("02-defects", completed_at=utcnow()),
+        "time on task": lambda: progress("02-defects", seconds=600),
+        "the course progress bar": lambda: setattr(enrolment, "progress", 42),
+        "the completion badge": lambda: setattr(enrolment, "completed_at", utcnow()),
+        "the learner's name": lambda: setattr(user, "name", "새이름"),
+        "the learner's e-mail": lambda: setattr(user, "email", "renamed@example.com"),
+        "the learner's role": lambda: setattr(user, "role", "instructor"),
+        "the lesson's content": content,
+    }
+    client.get(path)  # shows (and so consumes) the enrolment's message
+    for what, change in changes.items():
+        before = _without_tokens(client.get(path).get_data(as_text=True))
+        assert _without_tokens(client.get(path).get_data(as_text=True)) == before  # from the cache now
+        clock = enrolment.last_activity_at
+        change()
+        enrolment.last_activity_at = clock  # none of these moves the learner's clock
+        session.commit()
+        served = _without_tokens(client.get(path).get_data(as_text=True))
+        pagecache.clear()
+        fresh = _without_tokens(client.get(path).get_data(as_text=True))
+        assert served == fresh, what
+        assert served != before, what
+    # The forms' tokens: made from the session's CSRF secret, so a page served after it changed must carry tokens
+    # the server takes.
+    client.get(path)
+    csrf_secret()
+    token = re.search(r'data-csrf="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    assert client.post(f"{path}/time", data={"csrf_token": token}).status_code == 200
+    # The language and the URL, which the templates read from the request.
+    before = _without_tokens(client.get(path).get_data(as_text=True))
+    assert _without_tokens(client.get(path + "?from=outline").get_data(as_text=True)) != before
+    actions.post("/lang", {"lang": "en", "next": path})
+    english = client.get(path).get_data(as_text=True)
+    pagecache.clear()
+    assert _without_tokens(english) == _without_tokens(client.get(path).get_data(as_text=True)) != before

@@ -1,12 +1,14 @@
 """Sessions end on the server: a replayed cookie after logout or a password change is refused."""
 
 import re
+import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import sqlalchemy as sa
 
 from lms.models import SignIn, User, utcnow
+from lms.services import accounts
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a fresh passphrase 42"
@@ -42,10 +44,10 @@ def test_a_session_cookie_replayed_after_logout_is_refused(actions, client):
     assert set(saved) == {"session", "remember_token"}
     actions.logout()
     assert not signed_in_as(client, "s@example.com")
-    # The same session cookie again (its contents may be remembered by the session interface): refused.
+    # The same session cookie again: refused.
     replay(client, saved, only="session")
     assert not signed_in_as(client, "s@example.com")
-    assert not signed_in_as(client, "s@example.com")  # a second time, once the cookie is known to the cache
+    assert not signed_in_as(client, "s@example.com")  # and again: nothing remembers the sign-in it named
     # The remember-me cookie alone: refused too.
     replay(client, saved, only="remember_token")
     assert not signed_in_as(client, "s@example.com")
@@ -142,3 +144,43 @@ def test_a_deactivated_account_is_signed_out_at_once(actions, client, session):
     session.commit()
     assert not signed_in_as(client, "gone@example.com")
     assert actions.login("gone@example.com").status_code == 422
+
+
+def test_a_tampered_session_cookie_is_nobody(actions, client):
+    actions.user("tamper@example.com")
+    actions.login("tamper@example.com")
+    assert signed_in_as(client, "tamper@example.com")
+    genuine = client.get_cookie("session").value
+    client.set_cookie("session", genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"))
+    assert not signed_in_as(client, "tamper@example.com")
+
+
+def test_a_session_cookie_older_than_the_session_lifetime_is_nobody(app, actions, client):
+    actions.user("stale@example.com")
+    actions.login("stale@example.com")  # no remember-me cookie: the session cookie alone says who this is
+    assert signed_in_as(client, "stale@example.com")
+    lifetime = app.permanent_session_lifetime
+    app.permanent_session_lifetime = timedelta(seconds=1)
+    try:
+        time.sleep(2.2)  # the signature's age counts whole seconds: 2 is over a 1-second lifetime
+        assert not signed_in_as(client, "stale@example.com")
+    finally:
+        app.permanent_session_lifetime = lifetime
+
+
+def test_the_identity_read_names_only_a_live_sign_in_and_the_account_as_it_is_now(actions, session):
+    user = actions.user("who@example.com")
+    lifetime = timedelta(days=30)
+    signed = accounts.start_sign_in(session, user, lifetime=lifetime)
+    session.commit()
+    assert accounts.identity(session, signed.get_id(), lifetime).email == "who@example.com"
+    user.name = "새 이름"
+    session.commit()
+    assert accounts.identity(session, signed.get_id(), lifetime).name == "새 이름"  # read afresh, never remembered
+    assert accounts.identity(session, f"{user.id + 10_000}:{signed.sign_in}", lifetime) is None  # another account
+    assert accounts.identity(session, f"{user.id}:not-the-key", lifetime) is None
+    assert accounts.identity(session, f"{10**30}:{signed.sign_in}", lifetime) is None  # beyond any id
+    assert accounts.identity(session, "not-a-number:key", lifetime) is None
+    accounts.end_sign_in(session, user.id, signed.sign_in)
+    session.commit()
+    assert accounts.identity(session, signed.get_id(), lifetime) is None  # ended (logout)
