@@ -36,8 +36,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """PostgreSQL when DATABASE_URL says so (CI), else a fresh SQLite file."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _database_of_its_own(url, worker) if worker else url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def _database_of_its_own(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own on the same server (``test`` -> ``test_gw0``)."""
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def make_app(url: str, **overrides: object) -> Flask:
