@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh test
 scripts/system-deps.sh
-exec .venv/bin/python -m pytest "$@"
+# Two test processes by default (BAEUM_TEST_WORKERS=0 runs in this process; a later -n in the arguments wins).
+exec .venv/bin/python -m pytest -n "${BAEUM_TEST_WORKERS:-2}" "$@"
