@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..content.kinds.exercise import Exercise
+from ..content.render import highlight_python, render_markdown
 from ..content.vocabulary import PENDING_STATUSES
 from ..grading.display import outputs_html
-from ..grading.grader import GradeResult, NotebookRun
+from ..grading.grader import GradeItem, GradeResult, NotebookRun
 from ..grading.notebook import (
     NotebookFormatError,
     cell_text,
@@ -327,6 +328,42 @@ def shown_results(shown: Submission | None) -> dict[str, Any]:
         if isinstance(outcome, GradeResult):
             grades = outcome.by_grade_id()
     return {"outputs": outputs, "grades": grades, "outcome": outcome}
+
+
+@dataclass(frozen=True)
+class GradingSheet:
+    """What an instructor grading a submission reads, as safe HTML: the learner's answer and the model answer (with
+    its rubric) of each item waiting for them, by grade_id, and for a run sent for review every answer's code."""
+
+    answers: dict[str, str]
+    models: dict[str, str]
+    review_code: list[str]
+
+
+def _shown(cell_type: str, text: str) -> str:
+    return render_markdown(text) if cell_type == "markdown" else highlight_python(text)
+
+
+def grading_sheet(submission: Submission, item: Item, waiting: list[GradeItem], *, review: bool) -> GradingSheet:
+    cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
+    solutions = model_answers(item)
+    answers, models = {}, {}
+    for g in waiting:
+        cell = cells.get(g.grade_id, {})
+        answers[g.grade_id] = _shown(cell.get("cell_type", "code"), cell_text(cell))
+        if g.grade_id in solutions:  # the model answer and its rubric, beside the learner's answer
+            models[g.grade_id] = _shown(*solutions[g.grade_id])
+    # A test sent for review is judged on the learner's code: show every answer cell once, above the form.
+    review_code = (
+        [
+            highlight_python(cell_text(c))
+            for c in submission.notebook.get("cells", [])
+            if c.get("cell_type") == "code" and is_solution(c)
+        ]
+        if review
+        else []
+    )
+    return GradingSheet(answers, models, review_code)
 
 
 def manual_grades(session: orm.Session, submission_id: int) -> dict[str, ManualGrade]:

@@ -9,9 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..content.render import highlight_python, render_markdown
 from ..grading.grader import GradeResult
-from ..grading.notebook import grade_id, is_solution
 from ..services import accounts, exercises, learning
 from ..web import page_number
 from ..web.extensions import db
@@ -70,35 +68,15 @@ def grade(submission_id: int) -> ResponseReturnValue:
             )
     learner = accounts.user_by_id(db.session, submission.user_id)
     item = learning.item_by_id(db.session, submission.item_id)
-    cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
-    answers = {}
-    # A test sent for review is judged on the learner's code: show every answer cell once, above the form.
-    review_code = (
-        [
-            highlight_python("".join(c["source"]) if isinstance(c.get("source"), list) else c.get("source", ""))
-            for c in submission.notebook.get("cells", [])
-            if c.get("cell_type") == "code" and is_solution(c)
-        ]
-        if result.review
-        else []
-    )
-    models = {}
-    solutions = exercises.model_answers(item)
-    for g in manual_items:
-        cell = cells.get(g.grade_id, {})
-        text = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else cell.get("source", "")
-        answers[g.grade_id] = render_markdown(text) if cell.get("cell_type") == "markdown" else highlight_python(text)
-        if g.grade_id in solutions:  # the model answer and its rubric, beside the learner's answer
-            kind, solution = solutions[g.grade_id]
-            models[g.grade_id] = render_markdown(solution) if kind == "markdown" else highlight_python(solution)
+    sheet = exercises.grading_sheet(submission, item, manual_items, review=bool(result.review))
     return render_template(
         "teach/grade.html",
         submission=submission,
         result=result,
         manual_items=manual_items,
-        answers=answers,
-        models=models,
-        review_code=review_code,
+        answers=sheet.answers,
+        models=sheet.models,
+        review_code=sheet.review_code,
         learner=learner,
         item=item,
         existing=exercises.manual_grades(db.session, submission.id),
