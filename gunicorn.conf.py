@@ -31,7 +31,7 @@ control_socket_disable = True
 
 def post_worker_init(worker) -> None:  # noqa: ANN001
     """Warm this worker's grading sandboxes in the background, so the first Run after start-up is not cold."""
-    from lms.jobs import warm_grading
+    from lms.tasks.jobs import warm_grading
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions") and "baeum.grading" in app.extensions:

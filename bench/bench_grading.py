@@ -101,10 +101,10 @@ def platform(submissions: int, pause: float) -> dict[str, float]:
     )
     import sqlalchemy as sa
 
-    from lms.extensions import db
     from lms.factory import create_app
     from lms.models import Course, Item, Submission
     from lms.services import accounts, exercises, learning
+    from lms.web.extensions import db
 
     app = create_app()
     with app.app_context():

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     import sqlalchemy as sa
 
     import lms.factory
-    from lms.extensions import db
+    from lms.web.extensions import db
 
     app = lms.factory.create_app()
 

@@ -13,11 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 from config import ROOT, Config, instance_path
 
-from . import admin, auth, catalog, cli, dashboard, errors, headers, jobs, learn, main, teach
-from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
+from . import admin, auth, catalog, dashboard, learn, main, teach
 from .services import accounts
-from .setup import auto_setup
-from .web import register_converters, register_template_helpers
+from .tasks import cli, jobs
+from .tasks.setup import auto_setup
+from .web import errors, headers, register_converters, register_template_helpers
+from .web.extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
 
 
 class BaeumApp(Flask):
@@ -72,7 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_converters(app)
     register_template_helpers(app)
     errors.init_app(app)
-    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, learn.exercise.bp, dashboard.bp, admin.bp, teach.bp):
+    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, dashboard.bp, admin.bp, teach.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     jobs.init_app(app)

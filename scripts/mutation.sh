@@ -22,7 +22,7 @@ if [ $# -eq 0 ]; then
     "lms.services.exercises.x_finish__*" "lms.services.exercises.x__percent__*" \
     "lms.services.exercises.x_update_progress__*" "lms.services.exercises.x_pending_manual__*" \
     "lms.services.exercises.x_submission_to_grade__*" "lms.services.exercises.x_grade_manually__*" \
-    "lms.services.teaching.*" "lms.permissions.*" "lms.grading.grader.x_score_run__*"
+    "lms.services.teaching.*" "lms.web.permissions.*" "lms.grading.grader.x_score_run__*"
 fi
 nice -n 10 .venv/bin/mutmut run --max-children "$children" "$@" || true
 .venv/bin/mutmut results --all true > mutants/results.txt
@@ -35,9 +35,9 @@ constants=(
   "lms/content/vocabulary.py|^DEFAULT_MIN_PROGRESS = 80$|DEFAULT_MIN_PROGRESS = 0"
   "lms/content/vocabulary.py|^DEFAULT_MIN_SCORE = 60$|DEFAULT_MIN_SCORE = 0"
   'lms/services/exercises.py|^WAITING_FOR_INSTRUCTOR = \("manual", "review"\)$|WAITING_FOR_INSTRUCTOR = ("manual",)'
-  "lms/permissions.py|if not current_user.has_role\\(\\*roles\\):|if False:"
-  "lms/permissions.py|^        @login_required$|"
-  'lms/permissions.py|^admin_required = role_required\("admin"\)$|admin_required = role_required("admin", "org_manager")'
+  "lms/web/permissions.py|if not current_user.has_role\\(\\*roles\\):|if False:"
+  "lms/web/permissions.py|^        @login_required$|"
+  'lms/web/permissions.py|^admin_required = role_required\("admin"\)$|admin_required = role_required("admin", "org_manager")'
 )
 : > mutants/constants.txt
 for spec in "${constants[@]}"; do

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from flask import Flask, g
 from flask.testing import FlaskClient
 
-from lms import jobs
-from lms.extensions import alembic, db
 from lms.factory import create_app
 from lms.services.accounts import create_user
 from lms.services.courses import import_courses
+from lms.tasks import jobs
+from lms.web.extensions import alembic, db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import math
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import orm
 
-from ..extensions import db
-from ..jobs import grading_pool
-from ..models import Course, Enrolment, Role, User
-from ..permissions import admin_required
-from ..services import teaching
-from ..services.accounts import find_user_by_email
+from ..models import Course, Role
+from ..services import accounts, catalog, teaching
+from ..tasks.jobs import grading_pool
 from ..web import page_number
+from ..web.extensions import db
+from ..web.permissions import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,19 +38,9 @@ ISOLATION = {
 
 @bp.get("/")
 @admin_required
-def index():  # noqa: ANN201
-    courses = db.session.execute(
-        sa.select(
-            Course,
-            sa.func.count(Enrolment.id).label("enrolled"),
-            sa.func.count(Enrolment.completed_at).label("completed"),
-            sa.func.avg(Enrolment.progress).label("progress"),
-        )
-        .outerjoin(Enrolment, Enrolment.course_id == Course.id)
-        .group_by(Course.id)
-        .order_by(Course.title)
-    ).all()
-    users_by_role = dict(db.session.execute(sa.select(User.role, sa.func.count(User.id)).group_by(User.role)).all())
+def index() -> ResponseReturnValue:
+    courses = catalog.completion_by_course(db.session)
+    users_by_role = accounts.users_by_role(db.session)
     mode = current_app.config["GRADING_QUEUE"]
     detail = ""
     if mode == "rq":
@@ -79,21 +67,11 @@ def index():  # noqa: ANN201
 
 @bp.get("/users")
 @admin_required
-def users():  # noqa: ANN201
+def users() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()[:100]
     page = page_number()
     per_page = 20
-    query = sa.select(User)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.name).like(like)))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.options(orm.selectinload(User.organisation))
-        .order_by(User.created_at.desc(), User.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    rows, total = accounts.find_users(db.session, q, page=page, per_page=per_page)
     return render_template(
         "admin/users.html",
         users=rows,
@@ -107,8 +85,8 @@ def users():  # noqa: ANN201
 
 @bp.post("/users/<int:user_id>/role")
 @admin_required
-def set_role(user_id: int):  # noqa: ANN201
-    user = db.session.get(User, user_id)
+def set_role(user_id: int) -> ResponseReturnValue:
+    user = accounts.user_by_id(db.session, user_id)
     if user is None:
         abort(404)
     role = request.form.get("role", "")
@@ -127,7 +105,7 @@ def set_role(user_id: int):  # noqa: ANN201
 
 
 def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
+    course = catalog.course_by_id(db.session, course_id)
     if course is None:
         abort(404)
     return course
@@ -135,7 +113,7 @@ def _course_or_404(course_id: int) -> Course:
 
 @bp.get("/courses/<int:course_id>/instructors")
 @admin_required
-def instructors(course_id: int):  # noqa: ANN201
+def instructors(course_id: int) -> ResponseReturnValue:
     course = _course_or_404(course_id)
     return render_template(
         "admin/instructors.html", course=course, instructors=teaching.instructors_of(db.session, course.id)
@@ -144,9 +122,9 @@ def instructors(course_id: int):  # noqa: ANN201
 
 @bp.post("/courses/<int:course_id>/instructors")
 @admin_required
-def add_instructor(course_id: int):  # noqa: ANN201
+def add_instructor(course_id: int) -> ResponseReturnValue:
     course = _course_or_404(course_id)
-    user = find_user_by_email(db.session, request.form.get("email", "")[:254])
+    user = accounts.find_user_by_email(db.session, request.form.get("email", "")[:254])
     if user is None:
         flash(_("그 이메일의 계정이 없습니다."), "error")
     else:
@@ -163,7 +141,7 @@ def add_instructor(course_id: int):  # noqa: ANN201
 
 @bp.post("/courses/<int:course_id>/instructors/<int:user_id>/remove")
 @admin_required
-def remove_instructor(course_id: int, user_id: int):  # noqa: ANN201
+def remove_instructor(course_id: int, user_id: int) -> ResponseReturnValue:
     course = _course_or_404(course_id)
     teaching.remove_instructor(db.session, course.id, user_id)
     db.session.commit()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter
 from ..models import User
 from ..services import accounts
 from ..web import safe_next
+from ..web.extensions import db, limiter
 from .forms import LoginForm, PasswordForm, RegisterForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -28,7 +29,7 @@ def _sign_in(user: User, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-def register():  # noqa: ANN201
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = RegisterForm()
@@ -54,7 +55,7 @@ def register():  # noqa: ANN201
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-def login():  # noqa: ANN201
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
     form = LoginForm()
@@ -69,7 +70,7 @@ def login():  # noqa: ANN201
 
 @bp.post("/logout")
 @login_required
-def logout():  # noqa: ANN201
+def logout() -> ResponseReturnValue:
     # The sign-in ends on the server, so neither this session cookie nor the remember-me cookie works again.
     accounts.end_sign_in(db.session, current_user.id, current_user.sign_in)
     db.session.commit()
@@ -81,10 +82,10 @@ def logout():  # noqa: ANN201
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-def password():  # noqa: ANN201
+def password() -> ResponseReturnValue:
     form = PasswordForm(email=current_user.email)
     if form.validate_on_submit():
-        user = db.session.get(User, current_user.id)
+        user = accounts.user_by_id(db.session, current_user.id)
         if not accounts.verify_password(user, form.current.data):
             form.current.errors.append(_("현재 비밀번호가 올바르지 않습니다."))
         else:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..content.spec import CompletionRule
-from ..extensions import db
 from ..services import learning
+from ..web.extensions import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/me")
 
 
 @bp.get("/")
 @login_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     enrolments = learning.my_enrolments(db.session, current_user.id)
     rules = {e.course_id: CompletionRule.from_dict(e.course.completion) for e in enrolments}
     in_progress = [e for e in enrolments if e.completed_at is None]

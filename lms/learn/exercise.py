@@ -6,25 +6,22 @@ import io
 import json
 import zipfile
 from pathlib import PurePosixPath
+from typing import Any
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..catalog import course_or_404
 from ..content.kinds.exercise import Exercise
-from ..extensions import db
-from ..grading.display import outputs_html
-from ..grading.grader import GradeResult, NotebookRun
-from ..grading.notebook import grade_id, is_solution
-from ..jobs import enqueue
-from ..models import Course, CourseAsset, Enrolment, Item, Submission
+from ..models import Course, Enrolment, Item, Submission
 from ..services import exercises, learning
-from ..web import best_effort_write, id_arg
-
-bp = Blueprint("exercise", __name__, url_prefix="/courses")
+from ..tasks.jobs import enqueue
+from ..web import best_effort_write, course_or_404, id_arg
+from ..web.extensions import db
+from ..web.permissions import enrolment_or_redirect
+from .blueprint import bp
 
 MESSAGES = {
     "upload.empty": _l("빈 파일입니다. 노트북(.ipynb) 파일을 골라 주세요."),
@@ -54,18 +51,16 @@ def message(code: str | None) -> str:
 
 def _exercise(slug: str, item_slug: str) -> tuple[Course, Enrolment, Item]:
     course = course_or_404(slug)
-    enrolment = learning.enrolment_for(db.session, current_user.id, course.id)
-    if enrolment is None:
-        abort(redirect(url_for("catalog.course", slug=course.slug, need="enrol")))
-    item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == item_slug, Item.active))
+    enrolment = enrolment_or_redirect(course)
+    item = learning.active_item(db.session, course.id, item_slug)
     if item is None or item.kind != Exercise.name:
         abort(404)
     return course, enrolment, item
 
 
 def _own_submission(item: Item, submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.user_id != current_user.id or submission.item_id != item.id:
+    submission = exercises.own_submission(db.session, current_user.id, item.id, submission_id)
+    if submission is None:
         abort(404)
     return submission
 
@@ -78,36 +73,7 @@ def _answers_from_form(item: Item) -> dict[str, str]:
     }
 
 
-def answers_of(notebook: dict) -> dict[str, str]:
-    """The answers in a submitted notebook, by grade_id (a malformed notebook stored earlier gives none)."""
-    found = {}
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    for cell in cells if isinstance(cells, list) else []:
-        if not isinstance(cell, dict):
-            continue
-        gid = grade_id(cell)
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(s for s in source if isinstance(s, str))
-        if gid and is_solution(cell) and isinstance(source, str):
-            found[gid] = source
-    return found
-
-
-def exercise_context(item: Item, shown: Submission | None) -> dict:
-    """Results of the shown submission prepared for the page: outputs by cell, grades by grade_id."""
-    outputs: dict[int, str] = {}
-    grades = {}
-    outcome = None
-    if shown is not None and shown.status == "done" and shown.result:
-        outcome = GradeResult.from_dict(shown.result) if shown.kind == "grade" else NotebookRun.from_dict(shown.result)
-        outputs = {c.index: outputs_html(c.outputs) for c in outcome.cells}
-        if isinstance(outcome, GradeResult):
-            grades = outcome.by_grade_id()
-    return {"outputs": outputs, "grades": grades, "outcome": outcome}
-
-
-def render_exercise(context: dict) -> str:
+def render_exercise(context: dict[str, Any]) -> str:
     """The exercise page, given the learning pages' common context (course, outline, item, progress...)."""
     item = context["item"]
     if exercises.has_stale(db.session, current_user.id, item.id):
@@ -117,16 +83,11 @@ def render_exercise(context: dict) -> str:
         shown = _own_submission(item, submission_id)
     attempts = exercises.submissions_for(db.session, current_user.id, item.id)
     if shown is None:
-        shown = db.session.scalar(
-            sa.select(Submission)
-            .where(Submission.user_id == current_user.id, Submission.item_id == item.id)
-            .order_by(Submission.id.desc())
-            .limit(1)
-        )
+        shown = exercises.latest_submission(db.session, current_user.id, item.id)
     answers = exercises.draft_answers(db.session, current_user.id, item)
     viewing_attempt = shown is not None and submission_id is not None
     if viewing_attempt:
-        answers.update({k: v for k, v in answers_of(shown.notebook).items() if k in answers})
+        answers.update({k: v for k, v in exercises.answers_of(shown.notebook).items() if k in answers})
     manual = exercises.manual_grades(db.session, shown.id) if shown is not None and shown.kind == "grade" else {}
     return render_template(
         "learn/exercise.html",
@@ -137,14 +98,14 @@ def render_exercise(context: dict) -> str:
         manual=manual,
         message=message,
         pass_score=Exercise.pass_score(item.data),
-        **exercise_context(item, shown),
+        **exercises.shown_results(shown),
         **context,
     )
 
 
 @bp.post("/<slug>/items/<item_slug>/draft")
 @login_required
-def save_draft(slug: str, item_slug: str):  # noqa: ANN201
+def save_draft(slug: str, item_slug: str) -> ResponseReturnValue:
     _course, _enrolment, item = _exercise(slug, item_slug)
     exercises.save_draft(db.session, current_user.id, item, _answers_from_form(item))
     db.session.commit()
@@ -153,7 +114,7 @@ def save_draft(slug: str, item_slug: str):  # noqa: ANN201
 
 @bp.post("/<slug>/items/<item_slug>/submissions")
 @login_required
-def submit(slug: str, item_slug: str):  # noqa: ANN201
+def submit(slug: str, item_slug: str) -> ResponseReturnValue:
     _course, enrolment, item = _exercise(slug, item_slug)
     kind = "run" if request.form.get("action") == "run" else "grade"
     answers = exercises.save_draft(db.session, current_user.id, item, _answers_from_form(item))
@@ -167,7 +128,7 @@ def submit(slug: str, item_slug: str):  # noqa: ANN201
 
 @bp.post("/<slug>/items/<item_slug>/upload")
 @login_required
-def upload(slug: str, item_slug: str):  # noqa: ANN201
+def upload(slug: str, item_slug: str) -> ResponseReturnValue:
     _course, enrolment, item = _exercise(slug, item_slug)
     if busy := _too_many_in_flight(slug, item_slug):
         return busy
@@ -186,7 +147,7 @@ def upload(slug: str, item_slug: str):  # noqa: ANN201
     return _commit_and_enqueue(slug, item_slug, submission)
 
 
-def _too_many_in_flight(slug: str, item_slug: str):  # noqa: ANN202
+def _too_many_in_flight(slug: str, item_slug: str) -> ResponseReturnValue | None:
     """A message instead of a new job when the learner already has as many waiting as one may."""
     limit = current_app.config["GRADING_MAX_PER_LEARNER"]
     if exercises.in_flight(db.session, current_user.id) < limit:
@@ -198,7 +159,7 @@ def _too_many_in_flight(slug: str, item_slug: str):  # noqa: ANN202
     return redirect(url_for("learn.item", slug=slug, item_slug=item_slug))
 
 
-def _commit_and_enqueue(slug: str, item_slug: str, submission: Submission):  # noqa: ANN202
+def _commit_and_enqueue(slug: str, item_slug: str, submission: Submission) -> ResponseReturnValue:
     """Commit the submission before a worker looks for it, queue it, and send the learner to its result."""
     db.session.commit()
     enqueue(submission.id)
@@ -210,7 +171,7 @@ def _commit_and_enqueue(slug: str, item_slug: str, submission: Submission):  # n
 
 @bp.get("/<slug>/items/<item_slug>/submissions/<int:submission_id>.json")
 @login_required
-def submission_status(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
+def submission_status(slug: str, item_slug: str, submission_id: int) -> ResponseReturnValue:
     _course, _enrolment, item = _exercise(slug, item_slug)
     submission = _own_submission(item, submission_id)
     if exercises.has_stale(db.session, current_user.id, item.id):
@@ -228,7 +189,7 @@ def submission_status(slug: str, item_slug: str, submission_id: int):  # noqa: A
 
 @bp.post("/<slug>/items/<item_slug>/submissions/<int:submission_id>/retry")
 @login_required
-def retry(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
+def retry(slug: str, item_slug: str, submission_id: int) -> ResponseReturnValue:
     _course, _enrolment, item = _exercise(slug, item_slug)
     submission = _own_submission(item, submission_id)
     if submission.status != "error":
@@ -241,22 +202,13 @@ def retry(slug: str, item_slug: str, submission_id: int):  # noqa: ANN201
 
 @bp.get("/<slug>/items/<item_slug>/download")
 @login_required
-def download(slug: str, item_slug: str):  # noqa: ANN201
+def download(slug: str, item_slug: str) -> ResponseReturnValue:
     course, _enrolment, item = _exercise(slug, item_slug)
     path = PurePosixPath(item.data["path"])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{course.slug}/{path}", json.dumps(item.data["release"], ensure_ascii=False, indent=1))
-        # The files the exercise reads (its data), found at import: never the whole course folder, never what only
-        # its hidden tests read.
-        assets = db.session.execute(
-            sa.select(CourseAsset.path, CourseAsset.content).where(
-                CourseAsset.course_id == course.id,
-                CourseAsset.path.in_(item.data.get("files") or []),
-                CourseAsset.public,
-            )
-        ).all()
-        for asset_path, content in assets:
+        for asset_path, content in exercises.exercise_files(db.session, item, public_only=True).items():
             archive.writestr(f"{course.slug}/{asset_path}", content)
     buffer.seek(0)
     return send_file(

@@ -18,7 +18,7 @@ from typing import Any
 from flask import request, session
 from flask_login import current_user
 
-from ..extensions import select_locale
+from ..web.extensions import select_locale
 
 LIMIT = 1000
 

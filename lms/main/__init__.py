@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..web import safe_next
@@ -11,14 +12,14 @@ bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     return redirect(url_for("catalog.index"))
 
 
 @bp.post("/lang")
-def set_language():  # noqa: ANN201
+def set_language() -> ResponseReturnValue:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang

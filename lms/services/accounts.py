@@ -228,3 +228,30 @@ def identity(session: orm.Session, cookie_id: str, lifetime: timedelta) -> Ident
     if not row.active:  # a deactivated account is signed out at once
         return None
     return Identity(row.id, row.name, row.email, row.role, row.active, key)
+
+
+def user_by_id(session: orm.Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def find_users(session: orm.Session, text: str, *, page: int, per_page: int) -> tuple[list[User], int]:
+    """One page of the accounts whose e-mail or name contains `text` (all when empty), newest first, and how many
+    match in all."""
+    query = sa.select(User)
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.name).like(like)))
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.options(orm.selectinload(User.organisation))
+        .order_by(User.created_at.desc(), User.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def users_by_role(session: orm.Session) -> dict[str, int]:
+    """How many accounts each role has."""
+    rows = session.execute(sa.select(User.role, sa.func.count(User.id)).group_by(User.role))
+    return {role: count for role, count in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +21,29 @@ from ..content.spec import CourseSpec, ItemSpec, Problem
 from ..models import Course, CourseAsset, CourseModule, Item, utcnow
 from ..search.index import index_course
 from .teaching import sync_manifest_instructors
+
+
+def public_file(session: orm.Session, course_id: int, path: str) -> sa.Row | None:
+    """A course file anyone who may see the course may download: (content, media_type, sha256), or None."""
+    return session.execute(
+        sa.select(CourseAsset.content, CourseAsset.media_type, CourseAsset.sha256).where(
+            CourseAsset.course_id == course_id, CourseAsset.path == path, CourseAsset.public
+        )
+    ).first()
+
+
+def course_files(
+    session: orm.Session, course_id: int, paths: Iterable[str] | None = None, *, public_only: bool
+) -> dict[str, bytes]:
+    """The contents of the course's stored files by path: those in `paths` (every file when None); `public_only`
+    leaves out what only hidden tests read (what a learner downloads), the grader gets them all."""
+    query = sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == course_id)
+    if paths is not None:
+        query = query.where(CourseAsset.path.in_(list(paths)))
+    if public_only:
+        query = query.where(CourseAsset.public)
+    return {path: content for path, content in session.execute(query)}
+
 
 # Where rendered content links point; the web layer serves these paths.
 COURSE_URL = "/courses/{course}"

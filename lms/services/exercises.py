@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..content.kinds.exercise import Exercise
+from ..content.render import highlight_python, render_markdown
 from ..content.vocabulary import PENDING_STATUSES
-from ..grading.grader import GradeResult, NotebookRun
+from ..grading.display import outputs_html
+from ..grading.grader import GradeItem, GradeResult, NotebookRun
 from ..grading.notebook import (
     NotebookFormatError,
     cell_text,
@@ -24,7 +26,8 @@ from ..grading.notebook import (
     schema_problems,
     solution_text,
 )
-from ..models import CourseAsset, Enrolment, ExerciseDraft, Item, ManualGrade, Role, Submission, utcnow
+from ..models import Course, Enrolment, ExerciseDraft, Item, ManualGrade, Role, Submission, User, utcnow
+from .courses import course_files
 from .learning import enrolment_for, progress_row, recompute, record, visit
 from .teaching import taught_course_ids, teaches
 
@@ -80,6 +83,28 @@ def save_draft(session: orm.Session, user_id: int, item: Item, answers: dict[str
     draft.answers = {**draft.answers, **clean}
     draft.updated_at = utcnow()
     return draft.answers
+
+
+def answers_of(notebook: dict[str, Any]) -> dict[str, str]:
+    """The answers in a submitted notebook, by grade_id (a malformed notebook stored earlier gives none)."""
+    found = {}
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict):
+            continue
+        gid = grade_id(cell)
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if gid and is_solution(cell) and isinstance(source, str):
+            found[gid] = source
+    return found
+
+
+def exercise_files(session: orm.Session, item: Item, *, public_only: bool) -> dict[str, bytes]:
+    """The files the exercise reads (its data), found at import: never the whole course folder; with `public_only`,
+    never what only its hidden tests read."""
+    return course_files(session, item.course_id, item.data.get("files") or [], public_only=public_only)
 
 
 def notebook_with_answers(item: Item, answers: dict[str, str]) -> dict[str, Any]:
@@ -164,14 +189,7 @@ def start(session: orm.Session, submission_id: int) -> Job | None:
         return None
     item = session.get(Item, submission.item_id)
     submission.status, submission.started_at, submission.tries = "running", utcnow(), submission.tries + 1
-    files = dict(
-        session.execute(
-            sa.select(CourseAsset.path, CourseAsset.content).where(
-                CourseAsset.course_id == submission.course_id,
-                CourseAsset.path.in_(item.data.get("files") or []),  # what the exercise names, checked at import
-            )
-        ).all()
-    )
+    files = exercise_files(session, item, public_only=False)
     return Job(submission.id, submission.kind, item.data["notebook"], submission.notebook, files, item.data["cwd"])
 
 
@@ -281,6 +299,73 @@ def submissions_for(session: orm.Session, user_id: int, item_id: int, kind: str 
     )
 
 
+def latest_submission(session: orm.Session, user_id: int, item_id: int) -> Submission | None:
+    """The learner's newest submission of the exercise (a run or a grading)."""
+    return session.scalar(
+        sa.select(Submission)
+        .where(Submission.user_id == user_id, Submission.item_id == item_id)
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+
+
+def own_submission(session: orm.Session, user_id: int, item_id: int, submission_id: int) -> Submission | None:
+    """One of the learner's submissions of this exercise; None for anyone else's or another exercise's."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.user_id != user_id or submission.item_id != item_id:
+        return None
+    return submission
+
+
+def shown_results(shown: Submission | None) -> dict[str, Any]:
+    """Results of the shown submission prepared for the page: outputs by cell, grades by grade_id."""
+    outputs: dict[int, str] = {}
+    grades = {}
+    outcome: GradeResult | NotebookRun | None = None
+    if shown is not None and shown.status == "done" and shown.result:
+        outcome = GradeResult.from_dict(shown.result) if shown.kind == "grade" else NotebookRun.from_dict(shown.result)
+        outputs = {c.index: outputs_html(c.outputs) for c in outcome.cells}
+        if isinstance(outcome, GradeResult):
+            grades = outcome.by_grade_id()
+    return {"outputs": outputs, "grades": grades, "outcome": outcome}
+
+
+@dataclass(frozen=True)
+class GradingSheet:
+    """What an instructor grading a submission reads, as safe HTML: the learner's answer and the model answer (with
+    its rubric) of each item waiting for them, by grade_id, and for a run sent for review every answer's code."""
+
+    answers: dict[str, str]
+    models: dict[str, str]
+    review_code: list[str]
+
+
+def _shown(cell_type: str, text: str) -> str:
+    return render_markdown(text) if cell_type == "markdown" else highlight_python(text)
+
+
+def grading_sheet(submission: Submission, item: Item, waiting: list[GradeItem], *, review: bool) -> GradingSheet:
+    cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
+    solutions = model_answers(item)
+    answers, models = {}, {}
+    for g in waiting:
+        cell = cells.get(g.grade_id, {})
+        answers[g.grade_id] = _shown(cell.get("cell_type", "code"), cell_text(cell))
+        if g.grade_id in solutions:  # the model answer and its rubric, beside the learner's answer
+            models[g.grade_id] = _shown(*solutions[g.grade_id])
+    # A test sent for review is judged on the learner's code: show every answer cell once, above the form.
+    review_code = (
+        [
+            highlight_python(cell_text(c))
+            for c in submission.notebook.get("cells", [])
+            if c.get("cell_type") == "code" and is_solution(c)
+        ]
+        if review
+        else []
+    )
+    return GradingSheet(answers, models, review_code)
+
+
 def manual_grades(session: orm.Session, submission_id: int) -> dict[str, ManualGrade]:
     rows = session.scalars(sa.select(ManualGrade).where(ManualGrade.submission_id == submission_id))
     return {row.grade_id: row for row in rows}
@@ -297,6 +382,33 @@ def pending_manual(session: orm.Session, grader_id: int, role: str) -> sa.Select
     if role != Role.ADMIN:
         query = query.where(Submission.course_id.in_(taught_course_ids(grader_id)))
     return query
+
+
+def pending_manual_page(
+    session: orm.Session, grader_id: int, role: str, *, page: int, per_page: int
+) -> tuple[list[sa.Row], int]:
+    """One page of `pending_manual` as rows for the grader's list (submission id and time, learner's name and
+    e-mail, item and course titles, points), and how many wait in all."""
+    pending = pending_manual(session, grader_id, role)
+    total = session.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
+    rows = session.execute(
+        pending.with_only_columns(
+            Submission.id,
+            Submission.created_at,
+            User.name,
+            User.email,
+            Item.title,
+            Course.title,
+            Submission.points,
+            Submission.max_points,
+        )
+        .join(User, User.id == Submission.user_id)
+        .join(Item, Item.id == Submission.item_id)
+        .join(Course, Course.id == Submission.course_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
 
 
 def submission_to_grade(session: orm.Session, submission_id: int, grader_id: int, role: str) -> Submission | None:

@@ -65,6 +65,59 @@ def active_items(course_id: int) -> sa.Select[tuple[Item]]:
     return sa.select(Item).where(Item.course_id == course_id, Item.active).order_by(Item.position)
 
 
+def course_items(session: orm.Session, course_id: int) -> list[Item]:
+    """The course's items in outline order (retired ones left out)."""
+    return list(session.scalars(active_items(course_id)))
+
+
+def active_item(session: orm.Session, course_id: int, item_slug: str) -> Item | None:
+    """The course's item named `item_slug`, unless retired."""
+    return session.scalar(sa.select(Item).where(Item.course_id == course_id, Item.slug == item_slug, Item.active))
+
+
+def item_by_id(session: orm.Session, item_id: int) -> Item | None:
+    return session.get(Item, item_id)
+
+
+def learner_count(session: orm.Session, course_id: int) -> int:
+    """How many learners are enrolled in the course."""
+    return session.scalar(sa.select(sa.func.count(Enrolment.id)).where(Enrolment.course_id == course_id)) or 0
+
+
+def enrolments_by_course(session: orm.Session, user_id: int) -> dict[int, Enrolment]:
+    """The learner's enrolments, by course id (the catalog marks the courses one takes)."""
+    return {e.course_id: e for e in session.scalars(sa.select(Enrolment).where(Enrolment.user_id == user_id))}
+
+
+# The course and the learner's enrolment in one read, as plain values; built once with bound parameters, so
+# SQLAlchemy's statement cache compiles it once per dialect; over the tables' columns, so it runs as a Core statement.
+_course, _enrolment = Course.__table__, Enrolment.__table__
+_COURSE_AND_ENROLMENT = (
+    sa.select(
+        _course.c.id,
+        _course.c.slug,
+        _course.c.title,
+        _course.c.content_hash,
+        _enrolment.c.id.label("enrolment_id"),
+        _enrolment.c.progress,
+        _enrolment.c.completed_at,
+        _enrolment.c.last_item_id,
+        _enrolment.c.last_activity_at,
+    )
+    .outerjoin(
+        _enrolment,
+        sa.and_(_enrolment.c.course_id == _course.c.id, _enrolment.c.user_id == sa.bindparam("user_id")),
+    )
+    .where(_course.c.slug == sa.bindparam("slug"), _course.c.published)
+)
+
+
+def course_with_enrolment(session: orm.Session, slug: str, user_id: int) -> sa.Row | None:
+    """The learning pages' first read: the published course named `slug` and the learner's enrolment in it, as one
+    row of plain values (`enrolment_id` is None when not enrolled); None when there is no such course."""
+    return session.execute(_COURSE_AND_ENROLMENT, {"slug": slug, "user_id": user_id}).first()
+
+
 def progress_by_item(session: orm.Session, user_id: int, course_id: int) -> dict[int, ItemProgress]:
     rows = session.scalars(
         sa.select(ItemProgress).where(ItemProgress.user_id == user_id, ItemProgress.course_id == course_id)

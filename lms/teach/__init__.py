@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import math
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..content.render import highlight_python, render_markdown
-from ..extensions import db
 from ..grading.grader import GradeResult
-from ..grading.notebook import grade_id, is_solution
-from ..models import Course, Item, Submission, User
-from ..permissions import role_required
-from ..services import exercises
+from ..services import accounts, exercises, learning
 from ..web import page_number
+from ..web.extensions import db
+from ..web.permissions import role_required
 
 bp = Blueprint("teach", __name__, url_prefix="/teach")
 instructor_required = role_required("instructor")
@@ -24,28 +21,12 @@ instructor_required = role_required("instructor")
 
 @bp.get("/")
 @instructor_required
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     page = page_number()
     per_page = 20
-    pending = exercises.pending_manual(db.session, current_user.id, current_user.role)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(pending.subquery())) or 0
-    rows = db.session.execute(
-        pending.with_only_columns(
-            Submission.id,
-            Submission.created_at,
-            User.name,
-            User.email,
-            Item.title,
-            Course.title,
-            Submission.points,
-            Submission.max_points,
-        )
-        .join(User, User.id == Submission.user_id)
-        .join(Item, Item.id == Submission.item_id)
-        .join(Course, Course.id == Submission.course_id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    rows, total = exercises.pending_manual_page(
+        db.session, current_user.id, current_user.role, page=page, per_page=per_page
+    )
     return render_template(
         "teach/index.html", rows=rows, total=total, page=page, pages=max(1, math.ceil(total / per_page))
     )
@@ -53,7 +34,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
 @instructor_required
-def grade(submission_id: int):  # noqa: ANN201
+def grade(submission_id: int) -> ResponseReturnValue:
     # Another course's submission is "not found": its learner's name and answers are none of this grader's business.
     submission = exercises.submission_to_grade(db.session, submission_id, current_user.id, current_user.role)
     if submission is None:
@@ -85,37 +66,17 @@ def grade(submission_id: int):  # noqa: ANN201
             return redirect(
                 url_for("teach.index") if submission.final else url_for("teach.grade", submission_id=submission.id)
             )
-    learner = db.session.get(User, submission.user_id)
-    item = db.session.get(Item, submission.item_id)
-    cells = {grade_id(c): c for c in submission.notebook.get("cells", []) if grade_id(c)}
-    answers = {}
-    # A test sent for review is judged on the learner's code: show every answer cell once, above the form.
-    review_code = (
-        [
-            highlight_python("".join(c["source"]) if isinstance(c.get("source"), list) else c.get("source", ""))
-            for c in submission.notebook.get("cells", [])
-            if c.get("cell_type") == "code" and is_solution(c)
-        ]
-        if result.review
-        else []
-    )
-    models = {}
-    solutions = exercises.model_answers(item)
-    for g in manual_items:
-        cell = cells.get(g.grade_id, {})
-        text = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else cell.get("source", "")
-        answers[g.grade_id] = render_markdown(text) if cell.get("cell_type") == "markdown" else highlight_python(text)
-        if g.grade_id in solutions:  # the model answer and its rubric, beside the learner's answer
-            kind, solution = solutions[g.grade_id]
-            models[g.grade_id] = render_markdown(solution) if kind == "markdown" else highlight_python(solution)
+    learner = accounts.user_by_id(db.session, submission.user_id)
+    item = learning.item_by_id(db.session, submission.item_id)
+    sheet = exercises.grading_sheet(submission, item, manual_items, review=bool(result.review))
     return render_template(
         "teach/grade.html",
         submission=submission,
         result=result,
         manual_items=manual_items,
-        answers=answers,
-        models=models,
-        review_code=review_code,
+        answers=sheet.answers,
+        models=sheet.models,
+        review_code=sheet.review_code,
         learner=learner,
         item=item,
         existing=exercises.manual_grades(db.session, submission.id),

@@ -14,10 +14,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from lms import jobs
-from lms.extensions import db
-from lms.jobs import ThreadQueue
 from lms.services.courses import import_courses
+from lms.tasks import jobs
+from lms.tasks.jobs import ThreadQueue
+from lms.web.extensions import db
 from tests.conftest import FIXTURES, make_app, reset_database
 
 try:

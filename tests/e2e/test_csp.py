@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from lms.extensions import db
 from lms.grading.grader import CellResult, GradeItem, GradeResult
 from lms.models import Course, Item, Submission
 from lms.services import learning
 from lms.services.accounts import create_user
+from lms.web.extensions import db
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 Page = sync_api.Page

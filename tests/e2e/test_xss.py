@@ -19,12 +19,12 @@ import yaml
 from flask import Flask
 
 from lms.content.loader import load_course
-from lms.extensions import db
 from lms.grading.grader import CellResult, GradeItem, GradeResult, NotebookRun
 from lms.models import CourseInstructor, Item, ManualGrade, Submission
 from lms.services import learning
 from lms.services.accounts import create_user
 from lms.services.courses import store_course
+from lms.web.extensions import db
 from tests.xss_corpus import MARKDOWN_PAYLOADS, NOTEBOOK_OUTPUTS, document
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")

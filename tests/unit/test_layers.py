@@ -125,3 +125,34 @@ def test_the_walk_sees_the_arrows():
     """The checks above read real imports: the import service stores through the models and the kinds."""
     assert {"lms.models", "lms.content.kinds", "lms.search.index"} <= GRAPH["lms.services.courses"]
     assert "lms.content.kinds.base" in GRAPH["lms.content.kinds"]
+
+
+# The blueprints: they parse input, call services and render; every query lives in `lms/services/`.
+VIEWS = ("lms.main", "lms.auth", "lms.catalog", "lms.learn", "lms.dashboard", "lms.teach", "lms.admin")
+QUERYING = {"execute", "scalar", "scalars", "get", "query"}
+
+
+def _queries(path: Path) -> list[str]:
+    """Calls of `<...>.session.<execute|scalar|scalars|get|query>` in a module, as `line: call`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in QUERYING
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "session"
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: session.{node.func.attr}")
+    return found
+
+
+def test_views_build_no_sql():
+    views = {name: path for name, path in MODULES.items() if any(_within(name, v) for v in VIEWS)}
+    imports = [f"{name} -> {t}" for name in views for t in sorted(GRAPH[name]) if _within(t, "sqlalchemy")]
+    calls = [call for path in views.values() for call in _queries(path)]
+    assert imports == [] and calls == [], "a view imports SQLAlchemy or queries the session: move it to a service"
+
+
+def test_the_query_check_sees_queries():
+    assert _queries(PACKAGE / "tasks" / "cli.py")  # its grade command finds the exercise with db.session.scalar

@@ -196,17 +196,17 @@ ACCESS: dict[tuple[str, str], tuple[dict[str, str], dict[str, str], dict[str, Pa
         {"q-q1": "0"},
         enrolled(Redirect("/courses/factory-basics/items/check?attempt=", writes=True)),
     ),
-    ("exercise.download", "GET"): ({}, {}, enrolled(Page("notebook-lab/exercises/sales.ipynb"))),
-    ("exercise.save_draft", "POST"): ({}, {"cell-total_by_region": "x = 1"}, enrolled(Page('"saved"', writes=True))),
-    ("exercise.submit", "POST"): (
+    ("learn.download", "GET"): ({}, {}, enrolled(Page("notebook-lab/exercises/sales.ipynb"))),
+    ("learn.save_draft", "POST"): ({}, {"cell-total_by_region": "x = 1"}, enrolled(Page('"saved"', writes=True))),
+    ("learn.submit", "POST"): (
         {},
         {"cell-total_by_region": "x = 1", "action": "run"},
         enrolled(Redirect("/courses/notebook-lab/items/sales?submission=", writes=True)),
     ),
-    ("exercise.upload", "POST"): ({}, {}, enrolled(Redirect("/courses/notebook-lab/items/sales"))),
+    ("learn.upload", "POST"): ({}, {}, enrolled(Redirect("/courses/notebook-lab/items/sales"))),
     # Another learner's submission: not found even for a learner of the course.
-    ("exercise.submission_status", "GET"): ({}, {}, enrolled(NOT_FOUND)),
-    ("exercise.retry", "POST"): ({}, {}, enrolled(NOT_FOUND)),
+    ("learn.submission_status", "GET"): ({}, {}, enrolled(NOT_FOUND)),
+    ("learn.retry", "POST"): ({}, {}, enrolled(NOT_FOUND)),
     ("teach.index", "GET"): (
         {},
         {},

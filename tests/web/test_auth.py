@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
-from lms.extensions import limiter
 from lms.models import User
+from lms.web.extensions import limiter
 
 
 def test_register_logs_in_and_stores_a_hashed_password(actions, session, client):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lms.extensions import db
 from lms.models import Course, CourseAsset, Item, Submission
 from lms.services.courses import import_courses
+from lms.web.extensions import db
 from tests.conftest import make_app
 from tests.hostile_courses import BILLION_LAUGHS, deep, graded_notebook, lesson, notebook, within, write_course
 from tests.unit.test_course_paths import QUIZ_WITH_ANSWERS

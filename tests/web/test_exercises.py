@@ -261,7 +261,7 @@ def test_cli_grades_a_notebook_file(app, session, tmp_path):
 
 @pytest.mark.skipif(not shutil.which("unshare"), reason="needs unshare to force a weaker isolation")
 def test_required_isolation_holds_for_the_cli_and_the_worker(app, tmp_path):
-    from lms import jobs
+    from lms.tasks import jobs
     from tests.conftest import make_app
 
     strict = make_app(

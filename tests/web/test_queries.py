@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from lms.extensions import db
 from lms.services.courses import import_courses
+from lms.web.extensions import db
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lms.extensions import db
 from lms.models import Course, Item, Submission
 from lms.services import exercises, learning
 from lms.services.accounts import create_user
 from lms.services.courses import import_courses
+from lms.web.extensions import db
 from tests.conftest import FIXTURES, make_app, reset_database
 from tests.web.test_exercises import SOLUTIONS
 
@@ -63,7 +63,7 @@ def test_rq_workers_grade_from_redis(tmp_path):
 
 
 def test_the_app_owns_a_pool_that_the_admin_page_never_starts(app, actions, client, monkeypatch):
-    from lms import jobs
+    from lms.tasks import jobs
 
     fresh = make_app(app.config["SQLALCHEMY_ENGINES"]["default"])
     assert jobs.grading_pool(fresh).state == "new"  # made from the config at start-up, nothing started

@@ -3,8 +3,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from lms.extensions import db
 from lms.models import Base
+from lms.web.extensions import db
 
 
 def test_migrations_match_the_models(app):

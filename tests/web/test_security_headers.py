@@ -17,7 +17,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from config import ROOT
-from lms.cli import QuietRequestHandler
+from lms.tasks.cli import QuietRequestHandler
 
 COURSE = "/courses/factory-basics"
 CSP_DIRECTIVES = {

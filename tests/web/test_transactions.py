@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from lms.extensions import db
+from lms.web.extensions import db
 from tests.conftest import make_app
 
 

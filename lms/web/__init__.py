@@ -1,4 +1,6 @@
-"""What every view and template shares: labels of the content vocabulary, safe redirects, formatting."""
+"""What every view and template shares: labels of the content vocabulary, safe redirects, ids and page numbers from
+the URL, formatting, the published course a URL names. The package also holds the rest of the request-level glue:
+security headers (`headers`), who may do what (`permissions`), error pages (`errors`)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import IntegerConverter
 
-from .content import vocabulary
-from .content.kinds import KINDS
+from ..content import vocabulary
+from ..content.kinds import KINDS
+from ..models import MAX_ID, Course
+from ..services.catalog import published_course
 from .extensions import db
-from .models import MAX_ID
 
 # The vocabulary's labels (Korean, translated when shown), by group: one definition in `lms.content.vocabulary`,
 # item kinds' in their classes.
@@ -48,6 +51,14 @@ def best_effort_write(write: Callable[[], object]) -> None:
     except sa.exc.OperationalError:
         db.session.rollback()
         current_app.logger.info("a page view's write was skipped: the database was busy")
+
+
+def course_or_404(slug: str) -> Course:
+    """The published course the URL names, else 404."""
+    course = published_course(db.session, slug)
+    if course is None:
+        abort(404)
+    return course
 
 
 def safe_next(target: str | None, fallback: str) -> str:

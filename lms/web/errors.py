@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import db
+from .extensions import db
 
 MESSAGES = {
     400: (_l("잘못된 요청입니다"), _l("요청을 처리할 수 없습니다. 입력한 내용을 확인해 주세요.")),
@@ -20,7 +21,7 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, detail: str | None = None):  # noqa: ANN201 - a Flask response
+def render_error(code: int, detail: str | None = None) -> ResponseReturnValue:
     title, message = MESSAGES.get(code, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return jsonify(error=str(title), message=detail or str(message)), code
@@ -29,15 +30,15 @@ def render_error(code: int, detail: str | None = None):  # noqa: ANN201 - a Flas
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):  # noqa: ANN202
+    def _csrf(error: CSRFError) -> ResponseReturnValue:
         return render_error(400, str(_l("보안 토큰이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.")))
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # noqa: ANN202
+    def _http(error: HTTPException) -> ResponseReturnValue:
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # noqa: ANN202
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         app.logger.exception("unhandled error on %s", request.path)
         return render_error(500)

@@ -11,7 +11,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy_lite import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from .models import Base
+from ..models import Base
 
 # Objects stay readable after the request commits, so templates never reload rows one by one.
 db = SQLAlchemy(session_options={"expire_on_commit": False})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from .extensions import alembic, db
-from .services.accounts import DemoAccount, ensure_demo_accounts
-from .services.courses import ImportReport, import_courses
+from ..services.accounts import DemoAccount, ensure_demo_accounts
+from ..services.courses import ImportReport, import_courses
+from ..web.extensions import alembic, db
 
 
 def setup_database(app: Flask, *, demo: bool | None = None) -> tuple[ImportReport, list[DemoAccount]]:

@@ -13,15 +13,15 @@ from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 from flask.helpers import get_debug_flag
 from werkzeug.serving import WSGIRequestHandler, is_running_from_reloader, run_simple
 
-from .content.kinds.exercise import Exercise
-from .extensions import db
-from .grading.grader import grade_notebook
-from .grading.notebook import NotebookFormatError, read_notebook
-from .grading.protocol import SandboxError
+from ..content.kinds.exercise import Exercise
+from ..grading.grader import grade_notebook
+from ..grading.notebook import NotebookFormatError, read_notebook
+from ..grading.protocol import SandboxError
+from ..models import Course, Item, Role
+from ..services.accounts import EmailTaken, create_user, find_user_by_email, is_weak_password, reset_password
+from ..services.courses import course_files, import_courses
+from ..web.extensions import db
 from .jobs import create_pool, grading_pool, warm_grading
-from .models import Course, CourseAsset, Item, Role
-from .services.accounts import EmailTaken, create_user, find_user_by_email, is_weak_password, reset_password
-from .services.courses import import_courses
 from .setup import print_demo_accounts, setup_database
 
 
@@ -125,11 +125,7 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
         notebook = read_notebook(submission.read_bytes(), submission.name)
     except NotebookFormatError as exc:
         raise click.ClickException(str(exc)) from None
-    files = dict(
-        db.session.execute(
-            sa.select(CourseAsset.path, CourseAsset.content).where(CourseAsset.course_id == item.course_id)
-        ).all()
-    )
+    files = course_files(db.session, item.course_id, public_only=False)
     pool = create_pool(current_app, size=0)  # the app's settings; one sandbox, started for this submission
     try:
         pool.start()  # refuses when BAEUM_GRADING_REQUIRE_ISOLATION is set and bubblewrap does not work

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app
 
-from .extensions import db
-from .grading.grader import grade_notebook, run_notebook
-from .grading.pool import SandboxPool
-from .grading.protocol import Limits, SandboxError
-from .services import exercises
+from ..grading.grader import grade_notebook, run_notebook
+from ..grading.pool import SandboxPool
+from ..grading.protocol import Limits, SandboxError
+from ..services import exercises
+from ..web.extensions import db
 
 log = logging.getLogger(__name__)
 
