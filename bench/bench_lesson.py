@@ -40,6 +40,7 @@ import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -136,7 +137,7 @@ def check_loopback(host: str) -> None:
     except OSError as exc:
         raise SetupError(f"cannot resolve {host}: {exc}") from exc
     for info in infos:
-        addr = info[4][0]
+        addr = str(info[4][0])
         if not (addr.startswith("127.") or addr == "::1"):
             raise SetupError(f"{host} resolves to {addr}: only loopback addresses are allowed")
 
@@ -380,7 +381,7 @@ def find_wrk(args: argparse.Namespace) -> str | None:
         flush=True,
     )
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "env": apt_env}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "env": apt_env}
     ok = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet).returncode == 0
     if not ok:
         subprocess.run(["apt-get", "update"], **quiet)
@@ -467,6 +468,8 @@ def _py_worker(host: str, port: int, path: str, cookie: str | None, seconds: flo
 
 def run_python(url: str, cookie: str | None, seconds: float, args: argparse.Namespace) -> dict:
     parts = urllib.parse.urlsplit(url)
+    if parts.hostname is None or parts.port is None:
+        raise SetupError(f"{url}: no host and port")
     n = args.connections
     with ProcessPoolExecutor(max_workers=n) as pool:
         started = time.perf_counter()
