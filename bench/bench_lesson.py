@@ -614,13 +614,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-LOADAVG = ""
-
-
 def main(argv: list[str] | None = None) -> int:
-    global LOADAVG  # noqa: PLW0603
     args = parse_args(argv)
-    LOADAVG = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
+    loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     try:
         check_loopback(args.host)
     except SetupError as exc:
@@ -672,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    report(args, results, start, server_errors)
+    report(args, results, start, server_errors, loadavg)
     return 0
 
 
@@ -682,7 +678,9 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def report(args: argparse.Namespace, results: list[Result], start: Start, server_errors: list[str]) -> None:
+def report(
+    args: argparse.Namespace, results: list[Result], start: Start, server_errors: list[str], loadavg: str
+) -> None:
     by_route = {name: [r for r in results if r.route == name] for name in ("hello", "lesson")}
     lesson_by_round = {r.round: r for r in by_route["lesson"]}
     ratios = [lesson_by_round[h.round].rps / h.rps for h in by_route["hello"] if h.rps and h.round in lesson_by_round]
@@ -719,7 +717,7 @@ def report(args: argparse.Namespace, results: list[Result], start: Start, server
         f"load generator: {loadgen}; warm-up {args.warmup:g} s per route, then {args.rounds} rounds of"
         f" {args.duration:g} s per route, in turns"
     )
-    print(f"machine load average before the run: {LOADAVG}; CPU steal is the time other guests of the host took")
+    print(f"machine load average before the run: {loadavg}; CPU steal is the time other guests of the host took")
     print(
         f"{'round':>5} {'route':<7} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7}"
         f" {'cpu ms/req':>10} {'steal':>6} {'bytes':>7}"

@@ -144,7 +144,7 @@ def make(pattern: object, size: int) -> str:
     return (unit * (size // len(unit) + 1))[:size]
 
 
-def _child(target: str, text: str, conn) -> None:  # noqa: ANN001
+def _child(target: str, text: str, conn) -> None:
     import importlib
 
     module, name = TARGETS[target]
