@@ -105,7 +105,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         engine = db.engine
     statements: list[str] = []
 
-    def record(_conn, _cursor, statement, *_rest) -> None:
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", record)
