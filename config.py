@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 
 
-def instance_path(env: dict[str, str] | None = None) -> str:
+def instance_path(env: Mapping[str, str] | None = None) -> str:
     """Where the SQLite file, the secret key and other per-installation files live (BAEUM_INSTANCE_PATH)."""
     env = os.environ if env is None else env
     return env.get("BAEUM_INSTANCE_PATH") or str(ROOT / "instance")

@@ -29,7 +29,7 @@ preload_app = False
 control_socket_disable = True
 
 
-def post_worker_init(worker) -> None:  # noqa: ANN001
+def post_worker_init(worker) -> None:
     """Warm this worker's grading sandboxes in the background, so the first Run after start-up is not cold."""
     from lms.tasks.jobs import warm_grading
 
@@ -38,7 +38,7 @@ def post_worker_init(worker) -> None:  # noqa: ANN001
         warm_grading(app)
 
 
-def worker_exit(server, worker) -> None:  # noqa: ANN001
+def worker_exit(server, worker) -> None:
     """Stop the worker's idle sandboxes as it leaves (atexit does too; they also die with their parent)."""
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions") and "baeum.grading" in app.extensions:

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
@@ -109,8 +110,8 @@ def platform(submissions: int, pause: float) -> dict[str, float]:
     app = create_app()
     with app.app_context():
         user = accounts.create_user(db.session, name="bench", email="bench@example.com", password="bench-password")
-        course = db.session.scalar(sa.select(Course).where(Course.slug == "notebook-lab"))
-        item = db.session.scalar(sa.select(Item).where(Item.course_id == course.id, Item.slug == "sales"))
+        course = db.session.execute(sa.select(Course).where(Course.slug == "notebook-lab")).scalar_one()
+        item = db.session.execute(sa.select(Item).where(Item.course_id == course.id, Item.slug == "sales")).scalar_one()
         enrolment = learning.enrol(db.session, user.id, course)
         db.session.commit()
         source = item.data["notebook"]
@@ -120,7 +121,7 @@ def platform(submissions: int, pause: float) -> dict[str, float]:
         started = time.perf_counter()
         with app.app_context():
             enrolment_row = db.session.merge(enrolment)
-            item_row = db.session.get(Item, item.id)
+            item_row = db.session.get_one(Item, item.id)
             submission = exercises.submit(db.session, enrolment_row, item_row, source, kind="grade", origin="browser")
             db.session.commit()
             submission_id = submission.id
@@ -175,7 +176,7 @@ def nbgrader(runs: int) -> dict[str, float]:
             "c.Exchange.root = '/tmp/baeum-bench-exchange'\n"
         )
         env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(work)}
-        nbg = [python, "-m", "nbgrader"]
+        nbg = [str(python), "-m", "nbgrader"]
         subprocess.run(
             [*nbg, "generate_assignment", "ps", "--force"],
             cwd=course,
@@ -227,7 +228,7 @@ def main() -> None:
     parser.add_argument("--no-nbgrader", action="store_true")
     parser.add_argument("--pause", type=float, default=3.0, help="seconds between latency submissions")
     args = parser.parse_args()
-    result = {"ours": ours(args.submissions, args.pause)}
+    result: dict[str, Any] = {"ours": ours(args.submissions, args.pause)}
     o = result["ours"]
     print(
         f"ours:     p50 {o['p50']:.3f} s  p95 {o['p95']:.3f} s  mean {o['mean']:.3f} s  over {int(o['n'])} "

@@ -40,6 +40,7 @@ import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -136,7 +137,7 @@ def check_loopback(host: str) -> None:
     except OSError as exc:
         raise SetupError(f"cannot resolve {host}: {exc}") from exc
     for info in infos:
-        addr = info[4][0]
+        addr = str(info[4][0])
         if not (addr.startswith("127.") or addr == "::1"):
             raise SetupError(f"{host} resolves to {addr}: only loopback addresses are allowed")
 
@@ -380,7 +381,7 @@ def find_wrk(args: argparse.Namespace) -> str | None:
         flush=True,
     )
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "env": apt_env}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "env": apt_env}
     ok = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], **quiet).returncode == 0
     if not ok:
         subprocess.run(["apt-get", "update"], **quiet)
@@ -467,6 +468,8 @@ def _py_worker(host: str, port: int, path: str, cookie: str | None, seconds: flo
 
 def run_python(url: str, cookie: str | None, seconds: float, args: argparse.Namespace) -> dict:
     parts = urllib.parse.urlsplit(url)
+    if parts.hostname is None or parts.port is None:
+        raise SetupError(f"{url}: no host and port")
     n = args.connections
     with ProcessPoolExecutor(max_workers=n) as pool:
         started = time.perf_counter()
@@ -611,13 +614,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-LOADAVG = ""
-
-
 def main(argv: list[str] | None = None) -> int:
-    global LOADAVG  # noqa: PLW0603
     args = parse_args(argv)
-    LOADAVG = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
+    loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     try:
         check_loopback(args.host)
     except SetupError as exc:
@@ -669,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    report(args, results, start, server_errors)
+    report(args, results, start, server_errors, loadavg)
     return 0
 
 
@@ -679,7 +678,9 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def report(args: argparse.Namespace, results: list[Result], start: Start, server_errors: list[str]) -> None:
+def report(
+    args: argparse.Namespace, results: list[Result], start: Start, server_errors: list[str], loadavg: str
+) -> None:
     by_route = {name: [r for r in results if r.route == name] for name in ("hello", "lesson")}
     lesson_by_round = {r.round: r for r in by_route["lesson"]}
     ratios = [lesson_by_round[h.round].rps / h.rps for h in by_route["hello"] if h.rps and h.round in lesson_by_round]
@@ -716,7 +717,7 @@ def report(args: argparse.Namespace, results: list[Result], start: Start, server
         f"load generator: {loadgen}; warm-up {args.warmup:g} s per route, then {args.rounds} rounds of"
         f" {args.duration:g} s per route, in turns"
     )
-    print(f"machine load average before the run: {LOADAVG}; CPU steal is the time other guests of the host took")
+    print(f"machine load average before the run: {loadavg}; CPU steal is the time other guests of the host took")
     print(
         f"{'round':>5} {'route':<7} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failed':>7}"
         f" {'cpu ms/req':>10} {'steal':>6} {'bytes':>7}"

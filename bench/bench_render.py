@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import sys
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -144,7 +145,7 @@ def make(pattern: object, size: int) -> str:
     return (unit * (size // len(unit) + 1))[:size]
 
 
-def _child(target: str, text: str, conn) -> None:  # noqa: ANN001
+def _child(target: str, text: str, conn: Connection) -> None:
     import importlib
 
     module, name = TARGETS[target]

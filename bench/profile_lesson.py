@@ -29,6 +29,14 @@ sys.path.insert(0, str(ROOT))
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
 
 
+def csrf_token(page: str) -> str:
+    """The form's CSRF token in an HTML page."""
+    match = CSRF.search(page)
+    if match is None:
+        raise SystemExit("no CSRF token in the page")
+    return match.group(1)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-n", type=int, default=300, help="requests per route")
@@ -80,14 +88,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
     resp = client.post(
         "/auth/login",
         data={
-            "csrf_token": CSRF.search(page).group(1),
+            "csrf_token": csrf_token(page),
             "email": "learner@demo.baeum.kr",
             "password": "bench-learner-pw",
         },
     )
     assert resp.status_code == 302, resp.status_code
     page = client.get(f"/courses/{args.course}").text
-    client.post(f"/courses/{args.course}/enrol", data={"csrf_token": CSRF.search(page).group(1)})
+    client.post(f"/courses/{args.course}/enrol", data={"csrf_token": csrf_token(page)})
     url = f"/courses/{args.course}/items/{args.item}"
     resp = client.get(url)
     assert resp.status_code == 200 and b"lesson-body" in resp.data, resp.status_code
@@ -97,7 +105,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         engine = db.engine
     statements: list[str] = []
 
-    def record(_conn, _cursor, statement, *_rest) -> None:  # noqa: ANN001
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", record)

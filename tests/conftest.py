@@ -143,24 +143,24 @@ class Actions:
         assert match, "no CSRF token on " + path
         return match.group(1)
 
-    def post(self, path: str, data: dict | None = None, **kwargs: object):  # noqa: ANN201
+    def post(self, path: str, data: dict | None = None, **kwargs: object):
         return self.client.post(path, data={"csrf_token": self.csrf(), **(data or {})}, **kwargs)
 
-    def user(self, email: str = "learner@example.com", role: str = "learner", name: str = "홍길동"):  # noqa: ANN201
+    def user(self, email: str = "learner@example.com", role: str = "learner", name: str = "홍길동"):
         user = create_user(self.session, name=name, email=email, password=PASSWORD, role=role)
         self.session.commit()
         return user
 
-    def login(self, email: str = "learner@example.com", password: str = PASSWORD):  # noqa: ANN201
+    def login(self, email: str = "learner@example.com", password: str = PASSWORD):
         return self.post("/auth/login", {"email": email, "password": password})
 
-    def login_as(self, role: str = "learner", email: str | None = None):  # noqa: ANN201
+    def login_as(self, role: str = "learner", email: str | None = None):
         user = self.user(email or f"{role}@example.com", role=role)
         response = self.login(user.email)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return user
 
-    def logout(self):  # noqa: ANN201
+    def logout(self):
         return self.post("/auth/logout")
 
 

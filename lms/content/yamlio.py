@@ -40,7 +40,7 @@ class _Loader(yaml.SafeLoader):
         self._expanded = 0  # nodes composed so far, each alias counting as the whole of what it names
         self._weights: dict[int, int] = {}  # id(node) -> its size with aliases expanded
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         mark = self.peek_event().start_mark
         if self._depth >= MAX_YAML_DEPTH:
             raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", mark)

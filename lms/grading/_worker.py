@@ -555,7 +555,7 @@ _CODE_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _PROTECTED_FUNCTIONS: set = set()  # the helper modules' functions: their defaults must not change either
 
 
-def _make_hook(state: list, flags: list, allowed: set):  # noqa: ANN202
+def _make_hook(state: list, flags: list, allowed: set):
     get_ident = _thread.get_ident
     main = get_ident()
     getframe = sys._getframe

@@ -28,15 +28,15 @@ def collect_files(
     else:
         base = Path(data)
         for path in sorted(base.rglob("*")):
-            rel = path.relative_to(base)
+            rel_path = path.relative_to(base)
             if (
                 not path.is_file()
-                or any(p.startswith(".") for p in rel.parts)
+                or any(p.startswith(".") for p in rel_path.parts)
                 or path.suffix.lower() in _DATA_EXCLUDED_SUFFIXES
                 or path.is_symlink()
             ):
                 continue
-            files[rel.as_posix()] = path.read_bytes()
+            files[rel_path.as_posix()] = path.read_bytes()
     total = sum(len(v) for v in files.values())
     if total > limit_mb << 20:
         raise ValueError(f"data files total {total >> 20} MB, more than the {limit_mb} MB allowed")

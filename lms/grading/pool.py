@@ -344,7 +344,7 @@ def _matplotlib_cache(python: str) -> str | None:
 
 def _font_files() -> list[str]:
     """The font files matplotlib would find on this host, as sorted paths."""
-    found = []
+    found: list[str] = []
     for root in ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.local/share/fonts")):
         for folder, _dirs, names in os.walk(root):
             found.extend(os.path.join(folder, n) for n in names if n.lower().endswith((".ttf", ".otf", ".ttc", ".afm")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from html import escape
 
@@ -26,7 +26,9 @@ def index_course(session: orm.Session, course: Course, spec: CourseSpec, items: 
     """Replace the course's search documents: its description and each of its items."""
     session.execute(sa.delete(SearchDoc).where(SearchDoc.course_id == course.id))
     session.flush()
-    docs = [(None, spec.title, " ".join([spec.summary, plain_text(spec.overview), *spec.tags]), spec.tags)]
+    docs: list[tuple[int | None, str, str, list[str]]] = [
+        (None, spec.title, " ".join([spec.summary, plain_text(spec.overview), *spec.tags]), spec.tags)
+    ]
     by_slug = {item.slug: item for item in items}
     for item_spec in spec.items:
         parts = [plain_text(item_spec.body), *item_spec.objectives, *item_spec.tags]
@@ -46,7 +48,7 @@ def index_course(session: orm.Session, course: Course, spec: CourseSpec, items: 
 
 
 def _weights(title: str, text: str, tags: list[str]) -> dict[str, float]:
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = defaultdict(float)
     for term, count in Counter(analyse(text)).items():
         weights[term] += 1.0 + math.log(count)
     for term in set(analyse(title)):

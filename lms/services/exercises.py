@@ -57,7 +57,12 @@ def answer_cells(item: Item) -> list[dict[str, Any]]:
 def model_answers(item: Item) -> dict[str, tuple[str, str]]:
     """The instructor's solution of each answer cell, by grade_id: (cell type, text without the markers)."""
     cells = item.data.get("notebook", {}).get("cells", [])
-    return {grade_id(c): (c.get("cell_type", "code"), solution_text(cell_text(c))) for c in cells if is_solution(c)}
+    answers: dict[str, tuple[str, str]] = {}
+    for cell in cells:
+        gid = grade_id(cell)
+        if is_solution(cell) and gid is not None:  # the import refuses a solution cell without a grade_id
+            answers[gid] = (cell.get("cell_type", "code"), solution_text(cell_text(cell)))
+    return answers
 
 
 def draft_answers(session: orm.Session, user_id: int, item: Item) -> dict[str, str]:
@@ -187,7 +192,7 @@ def start(session: orm.Session, submission_id: int) -> Job | None:
     submission = session.get(Submission, submission_id)
     if submission is None or submission.status != "queued":
         return None
-    item = session.get(Item, submission.item_id)
+    item = session.get_one(Item, submission.item_id)
     submission.status, submission.started_at, submission.tries = "running", utcnow(), submission.tries + 1
     files = exercise_files(session, item, public_only=False)
     return Job(submission.id, submission.kind, item.data["notebook"], submission.notebook, files, item.data["cwd"])
@@ -201,7 +206,7 @@ def fail(session: orm.Session, submission_id: int, code: str) -> None:
 
 def finish(session: orm.Session, submission_id: int, outcome: GradeResult | NotebookRun) -> Submission:
     """Store a run's or a grading's outcome; a grading also updates progress and the course's completion."""
-    submission = session.get(Submission, submission_id)
+    submission = session.get_one(Submission, submission_id)
     submission.result = outcome.to_dict()
     submission.status, submission.finished_at = "done", utcnow()
     if isinstance(outcome, GradeResult):
@@ -219,7 +224,7 @@ def _percent(points: float, max_points: float) -> float:
 
 def update_progress(session: orm.Session, submission: Submission) -> None:
     """Derive the item's summary from all graded submissions, then the enrolment's progress."""
-    item = session.get(Item, submission.item_id)
+    item = session.get_one(Item, submission.item_id)
     row = progress_row(session, submission.user_id, item)
     graded = (
         Submission.user_id == submission.user_id,
@@ -371,7 +376,7 @@ def manual_grades(session: orm.Session, submission_id: int) -> dict[str, ManualG
     return {row.grade_id: row for row in rows}
 
 
-def pending_manual(session: orm.Session, grader_id: int, role: str) -> sa.Select[tuple[Submission]]:
+def pending_manual(session: orm.Session, grader_id: int, role: str) -> sa.Select[Submission]:
     """Graded submissions that still wait for an instructor, oldest first: of the courses the grader teaches
     (every course for an admin)."""
     query = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -61,7 +62,7 @@ def enrol(session: orm.Session, user_id: int, course: Course) -> Enrolment:
     return enrolment
 
 
-def active_items(course_id: int) -> sa.Select[tuple[Item]]:
+def active_items(course_id: int) -> sa.Select[Item]:
     return sa.select(Item).where(Item.course_id == course_id, Item.active).order_by(Item.position)
 
 
@@ -150,11 +151,15 @@ def add_time(session: orm.Session, enrolment: Enrolment, item: Item, *, resume: 
     since = enrolment.last_activity_at
     seconds = 0 if resume or since is None else int(min((now - since).total_seconds(), MAX_SECONDS_BETWEEN_EVENTS))
     # Move the clock only if nobody else moved it meanwhile: two reports of the same moment never both count it.
-    moved = session.execute(
-        sa.update(Enrolment)
-        .where(Enrolment.id == enrolment.id, Enrolment.last_activity_at == since)
-        .values(last_activity_at=now, last_item_id=item.id)
-        .execution_options(synchronize_session=False)
+    # An UPDATE's result is a CursorResult, which Session.execute's signature does not say.
+    moved = cast(
+        "sa.CursorResult[Any]",
+        session.execute(
+            sa.update(Enrolment)
+            .where(Enrolment.id == enrolment.id, Enrolment.last_activity_at == since)
+            .values(last_activity_at=now, last_item_id=item.id)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     enrolment.last_activity_at, enrolment.last_item_id = now, item.id
     if not moved or seconds < 1:
@@ -344,7 +349,10 @@ _bodies: dict[tuple[int, str], str] = {}
 _CACHE_LIMIT = 512
 
 
-def _remember(cache: dict, key: tuple, value):  # noqa: ANN001, ANN202
+_Cached = TypeVar("_Cached")
+
+
+def _remember(cache: dict[tuple[int, str], _Cached], key: tuple[int, str], value: _Cached) -> _Cached:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value
@@ -366,7 +374,19 @@ def outline(session: orm.Session, course_id: int, content_hash: str) -> Outline:
         .where(Item.course_id == course_id, Item.active)
         .order_by(Item.position)
     ).all()
-    items = tuple(OutlineItem(*row[:-1], objectives=tuple(row.data.get("objectives") or ())) for row in rows)
+    items = tuple(
+        OutlineItem(
+            row.id,
+            row.slug,
+            row.title,
+            row.kind,
+            row.minutes,
+            row.required,
+            row.module_id,
+            objectives=tuple(row.data.get("objectives") or ()),
+        )
+        for row in rows
+    )
     built = Outline(
         tuple(OutlineModule(m.id, m.title, tuple(i for i in items if i.module_id == m.id)) for m in modules), items
     )

@@ -76,7 +76,7 @@ def instructors_of(session: orm.Session, course_id: int) -> list[tuple[User, str
     ]
 
 
-def taught_course_ids(user_id: int) -> sa.Select[tuple[int]]:
+def taught_course_ids(user_id: int) -> sa.Select[int]:
     """The ids of the courses `user_id` teaches, as a subquery for filters."""
     return sa.select(CourseInstructor.course_id).where(CourseInstructor.user_id == user_id)
 

@@ -49,7 +49,7 @@ def enrol_from_course_page(page: Page) -> None:
     expect(page.locator(".flash-success")).to_contain_text("수강 신청이 완료되었습니다")
 
 
-def outline_progress(page: Page):  # noqa: ANN201
+def outline_progress(page: Page):
     return page.locator(".learn-outline").get_by_role("progressbar")
 
 

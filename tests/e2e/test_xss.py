@@ -118,7 +118,7 @@ def write_course(root: Path) -> None:
     (folder / "exercises/hostile-notebook.ipynb").write_text(json.dumps(notebook, ensure_ascii=False), "utf-8")
 
 
-def with_corpus(spec):  # noqa: ANN001, ANN201
+def with_corpus(spec):
     """The loaded course with the corpus where the marker is (texts of the course, its items and notebook cells)."""
 
     def put(text: str) -> str:

@@ -28,7 +28,7 @@ def root(tmp_path: Path) -> Path:
     return tmp_path / "courses"
 
 
-def leaked(result) -> bool:  # noqa: ANN001
+def leaked(result) -> bool:
     """Whether the secret made it into anything the import would store."""
     course = result.course
     if course is None:
@@ -37,11 +37,11 @@ def leaked(result) -> bool:  # noqa: ANN001
     return any(SECRET in t for t in texts) or any(SECRET.encode() in b for b in course.assets.values())
 
 
-def messages(result) -> list[str]:  # noqa: ANN001
+def messages(result) -> list[str]:
     return [str(p) for p in result.errors]
 
 
-def assert_outside(result, where: str) -> None:  # noqa: ANN001
+def assert_outside(result, where: str) -> None:
     found = messages(result)
     assert any(m.startswith(where) and "outside the course" in m for m in found), found
     assert result.course is None and not leaked(result)

@@ -118,7 +118,7 @@ SOURCE = json.loads(
 )
 
 
-def _with(change) -> bytes:  # noqa: ANN001
+def _with(change) -> bytes:
     notebook = json.loads(json.dumps(SOURCE))
     change(notebook)
     return json.dumps(notebook).encode()
@@ -233,7 +233,7 @@ def test_a_file_that_fails_to_render_is_named_and_its_sibling_still_imports(sess
     write_course(root, "healthy")
     render = lesson_kind.render_markdown
 
-    def failing(text: str, resolve):  # noqa: ANN001, ANN202
+    def failing(text: str, resolve):
         if "깨지는" in text:
             raise RecursionError("maximum recursion depth exceeded")
         return render(text, resolve)

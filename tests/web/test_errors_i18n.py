@@ -11,7 +11,7 @@ def fragile_app(tmp_path_factory) -> Flask:
     app = make_app(f"sqlite:///{tmp_path_factory.mktemp('fragile') / 'db.sqlite3'}", TESTING=False)
 
     @app.get("/boom")
-    def boom():  # noqa: ANN202
+    def boom():
         raise RuntimeError("secret internal detail")
 
     return app

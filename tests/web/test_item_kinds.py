@@ -29,7 +29,7 @@ class Reading(ItemKind):
     template = "learn/lesson.html"  # shows the stored body like a lesson, with the "done" button
 
     @classmethod
-    def load(cls, reader, rel: str, slug: str) -> ItemSpec | None:  # noqa: ANN001
+    def load(cls, reader, rel: str, slug: str) -> ItemSpec | None:
         text = reader.read_text(rel)
         if text is None:
             return None
@@ -38,7 +38,7 @@ class Reading(ItemKind):
         return ItemSpec(slug=slug, kind=cls.name, path=rel, title=title.strip(), minutes=3, body=body)
 
     @classmethod
-    def store(cls, spec: ItemSpec, resolve) -> StoredItem:  # noqa: ANN001
+    def store(cls, spec: ItemSpec, resolve) -> StoredItem:
         return StoredItem(body_html=render_markdown(spec.body, resolve), data={"words": len(spec.body.split())})
 
 

@@ -20,7 +20,7 @@ def signed_in_as(client, email: str) -> bool:
     return response.status_code == 200 and email in response.get_data(as_text=True)
 
 
-def remember_login(actions, email: str):  # noqa: ANN201
+def remember_login(actions, email: str):
     return actions.post("/auth/login", {"email": email, "password": PASSWORD, "remember": "y"})
 
 

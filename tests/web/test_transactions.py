@@ -41,7 +41,7 @@ def test_two_requests_that_read_then_write_queue_instead_of_failing(sqlite_app):
                     second_done.wait(0.5)
                 db.session.execute(sa.text("INSERT INTO counter (n) VALUES (:n)"), {"n": seen})  # ... then write
                 db.session.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
+        except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
         finally:
             after.set()

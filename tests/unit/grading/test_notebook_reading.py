@@ -18,7 +18,7 @@ from tests.hostile_courses import graded_notebook
 SOURCE = json.loads(graded_notebook("x = 1", "assert True"))
 
 
-def _changed(change) -> dict:  # noqa: ANN001
+def _changed(change) -> dict:
     notebook = json.loads(json.dumps(SOURCE))
     change(notebook)
     return notebook
