@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -37,15 +37,18 @@ def register() -> ResponseReturnValue:
         try:
             user = accounts.create_user(
                 db.session,
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
                 learner_type=form.learner_type.data,
                 organisation=form.organisation.data,
             )
         except accounts.EmailTaken:
             # Worded like the login's message: it does not say whether an account with this address exists.
-            form.email.errors.append(_("이 정보로는 가입할 수 없습니다. 이미 가입했다면 로그인해 주세요."))
+            form.email.errors = [
+                *form.email.errors,
+                _("이 정보로는 가입할 수 없습니다. 이미 가입했다면 로그인해 주세요."),
+            ]
         else:
             _sign_in(user, remember=False)
             flash(_("가입을 환영합니다, %(name)s님!", name=user.name), "success")
@@ -60,11 +63,11 @@ def login() -> ResponseReturnValue:
         return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data)
+        user = accounts.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is not None:
             _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
-        form.password.errors.append(_("이메일 또는 비밀번호가 올바르지 않습니다."))
+        form.password.errors = [*form.password.errors, _("이메일 또는 비밀번호가 올바르지 않습니다.")]
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
 
@@ -86,10 +89,12 @@ def password() -> ResponseReturnValue:
     form = PasswordForm(email=current_user.email)
     if form.validate_on_submit():
         user = accounts.user_by_id(db.session, current_user.id)
-        if not accounts.verify_password(user, form.current.data):
-            form.current.errors.append(_("현재 비밀번호가 올바르지 않습니다."))
+        if user is None:
+            abort(404)
+        if not accounts.verify_password(user, form.current.data or ""):
+            form.current.errors = [*form.current.errors, _("현재 비밀번호가 올바르지 않습니다.")]
         else:
-            accounts.change_password(db.session, user, form.password.data, keep=current_user.sign_in)
+            accounts.change_password(db.session, user, form.password.data or "", keep=current_user.sign_in)
             db.session.commit()
             flash(_("비밀번호를 바꾸었습니다. 다른 기기에서는 로그아웃되었습니다."), "success")
             return redirect(url_for("dashboard.index"))

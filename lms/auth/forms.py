@@ -7,7 +7,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, PasswordField, SelectField, StringField
-from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..content.vocabulary import AUDIENCES
@@ -49,7 +48,7 @@ class RegisterForm(FlaskForm):
     )
     learner_type = SelectField(
         _l("학습자 유형"),
-        choices=[SelectChoice(code, _l(text)) for code, text in AUDIENCES.items()],
+        choices=[(code, _l(text)) for code, text in AUDIENCES.items()],
         validators=[DataRequired()],
     )
     organisation = StringField(

@@ -86,7 +86,7 @@ def render_exercise(context: dict[str, Any]) -> str:
         shown = exercises.latest_submission(db.session, current_user.id, item.id)
     answers = exercises.draft_answers(db.session, current_user.id, item)
     viewing_attempt = shown is not None and submission_id is not None
-    if viewing_attempt:
+    if shown is not None and viewing_attempt:
         answers.update({k: v for k, v in exercises.answers_of(shown.notebook).items() if k in answers})
     manual = exercises.manual_grades(db.session, shown.id) if shown is not None and shown.kind == "grade" else {}
     return render_template(

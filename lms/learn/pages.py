@@ -52,9 +52,10 @@ def item(slug: str, item_slug: str) -> ResponseReturnValue:
     # The platform's hot path: one query for the course and the enrolment, the outline and the lesson's HTML from
     # their caches (shared by every learner, keyed by the content version), this learner's progress in one query,
     # and a lesson page from the page cache while nothing it shows has changed; the visit is written only when news.
-    course = enrolment = learning.course_with_enrolment(db.session, slug, current_user.id)
-    if course is None:
+    row = learning.course_with_enrolment(db.session, slug, current_user.id)
+    if row is None:
         abort(404)
+    course = enrolment = row
     if enrolment.enrolment_id is None:
         return need_enrolment(slug)
     outline = learning.outline(db.session, course.id, course.content_hash)

@@ -25,7 +25,7 @@ def course_by_id(session: orm.Session, course_id: int) -> Course | None:
 
 def _where(chosen: Mapping[str, str]) -> list[sa.ColumnElement[bool]]:
     """Published courses matching the chosen filters (track, industry, level: equal; audience: one of the list)."""
-    clauses: list[sa.ColumnElement[bool]] = [Course.published]
+    clauses: list[sa.ColumnElement[bool]] = [Course.published.is_(True)]
     for key, value in chosen.items():
         if key == "audience":
             clauses.append(sa.cast(Course.audience, sa.String).like(f'%"{value}"%'))

@@ -155,7 +155,8 @@ def grade_command(course_slug: str, exercise_id: str, submission: Path, as_json:
 def grading_worker_command(burst: bool) -> None:
     """Run a grading worker on the Redis queue (BAEUM_GRADING_QUEUE=rq, REDIS_URL)."""
     from redis import Redis
-    from rq import SimpleWorker
+    from rq import Queue, SimpleWorker
+    from rq.job import Job
 
     from .jobs import RQQueue
 
@@ -171,7 +172,7 @@ def grading_worker_command(burst: bool) -> None:
         raise click.ClickException(f"grading refused: {exc}") from None
 
     class AppWorker(SimpleWorker):
-        def execute_job(self, job, queue):  # noqa: ANN001, ANN202
+        def execute_job(self, job: Job, queue: Queue) -> None:
             with app.app_context():
                 return super().execute_job(job, queue)
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app
 
-from ..grading.grader import grade_notebook, run_notebook
+from ..grading.grader import GradeResult, NotebookRun, grade_notebook, run_notebook
 from ..grading.pool import SandboxPool
 from ..grading.protocol import Limits, SandboxError
 from ..services import exercises
@@ -50,6 +50,7 @@ def process_submission(submission_id: int) -> None:
         exercises.fail(session, submission_id, "job.no_isolation")
         session.commit()
         return
+    outcome: GradeResult | NotebookRun
     try:
         if job.kind == "grade":
             outcome = grade_notebook(job.source, job.notebook, job.files, cwd=job.cwd, pool=pool)

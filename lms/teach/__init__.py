@@ -37,7 +37,7 @@ def index() -> ResponseReturnValue:
 def grade(submission_id: int) -> ResponseReturnValue:
     # Another course's submission is "not found": its learner's name and answers are none of this grader's business.
     submission = exercises.submission_to_grade(db.session, submission_id, current_user.id, current_user.role)
-    if submission is None:
+    if submission is None or submission.result is None:
         abort(404)
     result = GradeResult.from_dict(submission.result)
     manual_items = [g for g in result.grades if g.status in exercises.WAITING_FOR_INSTRUCTOR]
@@ -68,6 +68,8 @@ def grade(submission_id: int) -> ResponseReturnValue:
             )
     learner = accounts.user_by_id(db.session, submission.user_id)
     item = learning.item_by_id(db.session, submission.item_id)
+    if item is None:
+        abort(404)
     sheet = exercises.grading_sheet(submission, item, manual_items, review=bool(result.review))
     return render_template(
         "teach/grade.html",

@@ -5,6 +5,7 @@ security headers (`headers`), who may do what (`permissions`), error pages (`err
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -75,7 +76,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 class IdConverter(IntegerConverter):
     """`<int:...>` in every route: a number an id column can hold, else the URL matches nothing (404)."""
 
-    def __init__(self, map: object, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID) -> None:  # noqa: A002
+    def __init__(self, map: object, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)  # type: ignore[arg-type]
 
 
@@ -105,7 +106,7 @@ def minutes_text(minutes: int) -> str:
     return gettext("%(m)d분", m=minutes)
 
 
-def url_with(**changes: object) -> str:
+def url_with(**changes: Any) -> str:
     """The current page's URL with some query arguments changed (pagination, filters)."""
     args = {**request.args.to_dict(), **{k: v for k, v in changes.items() if v is not None}}
     return url_for(request.endpoint or "catalog.index", **(request.view_args or {}), **args)

@@ -26,7 +26,7 @@ limiter = Limiter(key_func=get_remote_address)
 def select_locale() -> str:
     """The language the visitor chose; Korean unless they chose otherwise."""
     chosen = session.get("lang") or request.cookies.get("lang")
-    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 babel = Babel()
