@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from config import ROOT, Config, instance_path
 
-from . import admin, auth, catalog, cli, dashboard, errors, headers, jobs, learn, main, teach
+from . import admin, auth, author, catalog, cli, dashboard, errors, headers, jobs, learn, main, teach
 from .extensions import alembic, babel, csrf, db, limiter, login_manager, select_locale
 from .services import accounts
 from .setup import auto_setup
@@ -72,7 +72,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_converters(app)
     register_template_helpers(app)
     errors.init_app(app)
-    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, learn.exercise.bp, dashboard.bp, admin.bp, teach.bp):
+    for blueprint in (
+        main.bp,
+        auth.bp,
+        catalog.bp,
+        learn.bp,
+        learn.exercise.bp,
+        dashboard.bp,
+        admin.bp,
+        teach.bp,
+        author.bp,
+    ):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     jobs.init_app(app)
