@@ -220,11 +220,11 @@ def chain(session: orm.Session, slug: str, limit: int = 500) -> list[SourceRevis
     )
 
 
-def history(session: orm.Session, slug: str, path: str) -> list[SourceRevision]:
-    """The revisions that changed `path` (added, edited or removed it), newest first."""
-    revisions = chain(session, slug)
+def history(session: orm.Session, slug: str, path: str, limit: int = 500) -> list[SourceRevision]:
+    """The revisions that changed `path` (added, edited or removed it), newest first, among the latest `limit`."""
+    revisions = chain(session, slug, limit + 1)  # one more: what the oldest shown changed is seen against it
     changed = []
-    for newer, older in zip(revisions, revisions[1:] + [None], strict=True):
+    for newer, older in zip(revisions[:limit], [*revisions[1:], None], strict=False):
         before = older.tree.get(path) if older is not None else None
         if newer.tree.get(path) != before:
             changed.append(newer)

@@ -210,3 +210,12 @@ def test_export_of_a_browser_made_course_imports_back_unchanged(actions, client,
     assert result.course.content_hash == session.scalar(
         sa.select(Course.content_hash).where(Course.slug == NEW["slug"])
     )
+
+
+def test_the_authoring_pages_speak_english_too(actions, client):
+    actions.login_as("instructor", "author@example.com")
+    create(actions)
+    actions.post("/lang", {"lang": "en"})
+    page = client.get(f"/author/{NEW['slug']}/").get_data(as_text=True)
+    assert "Revisions" in page and "Publish revision" in page and "판 기록" not in page
+    assert "Preview" in client.get(EDIT).get_data(as_text=True)
