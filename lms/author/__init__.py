@@ -168,6 +168,8 @@ def save(slug: str, path: str):  # noqa: ANN201
     except revisions.Conflict:
         db.session.rollback()
         flash(_("다른 사람이 먼저 이 파일을 바꾸었습니다. 최신 내용을 확인한 뒤 다시 저장해 주세요."), "error")
+        # The text stays in the editor; saving it again now replaces the newer version knowingly.
+        form.base.data = str(head.id)
         return _editor(course, head, path, form, status=409)
     db.session.commit()
     if revision.id == head.id:
@@ -271,7 +273,7 @@ def publish(slug: str):  # noqa: ANN201
         flash(_("게시하지 못했습니다: %(p)s", p="; ".join(map(str, exc.problems[:3]))), "error")
         return redirect(url_for("author.course", slug=slug))
     db.session.commit()
-    flash(_("판 %(id)s을 게시했습니다. 학습자에게 이 내용이 보입니다.", id=revision.id), "success")
+    flash(_("%(id)s번 판을 게시했습니다. 학습자에게 이 내용이 보입니다.", id=revision.id), "success")
     return redirect(url_for("author.course", slug=slug))
 
 
