@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from config import ROOT, Config, instance_path
 
-from . import admin, auth, catalog, dashboard, learn, main, teach
+from . import admin, auth, author, catalog, dashboard, learn, main, teach
 from .services import accounts
 from .tasks import cli, jobs
 from .tasks.setup import auto_setup
@@ -73,7 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_converters(app)
     register_template_helpers(app)
     errors.init_app(app)
-    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, dashboard.bp, admin.bp, teach.bp):
+    for blueprint in (main.bp, auth.bp, catalog.bp, learn.bp, dashboard.bp, admin.bp, teach.bp, author.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     jobs.init_app(app)

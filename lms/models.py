@@ -367,3 +367,45 @@ class ExerciseDraft(Base):
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
     answers: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SourceBlob(Base):
+    """The bytes of one course file, stored once per content (its SHA-256): revisions name files by this hash."""
+
+    __tablename__ = "source_blob"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+
+
+class SourceRevision(Base):
+    """One version of a course's source, the course format as a file tree: {relative path: blob hash}, with who
+    made it, when and why, and the revision it follows. A course's revisions form its history (the source of
+    truth); folder imports and browser edits both add one."""
+
+    __tablename__ = "source_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_slug: Mapped[str] = mapped_column(sa.String(100), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("source_revision.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(sa.String(500), default="")
+    origin: Mapped[str] = mapped_column(sa.String(10), default="browser")  # folder | browser
+    # The loader's content hash of the folder a folder import read (None for browser edits).
+    folder_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tree: Mapped[dict[str, Any]]
+
+    author: Mapped[User | None] = relationship()
+
+
+class PublishedRevision(Base):
+    """The revision of a course that learners see; revisions after it are drafts."""
+
+    __tablename__ = "published_revision"
+
+    course_slug: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("source_revision.id", ondelete="CASCADE"))
+    published_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)

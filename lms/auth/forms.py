@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # new in wtforms 3.2; the stubs lag
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..content.vocabulary import AUDIENCES
@@ -48,7 +49,7 @@ class RegisterForm(FlaskForm):
     )
     learner_type = SelectField(
         _l("학습자 유형"),
-        choices=[(code, _l(text)) for code, text in AUDIENCES.items()],
+        choices=[SelectChoice(code, _l(text)) for code, text in AUDIENCES.items()],
         validators=[DataRequired()],
     )
     organisation = StringField(

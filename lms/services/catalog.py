@@ -18,6 +18,11 @@ def published_course(session: orm.Session, slug: str) -> Course | None:
     return session.scalar(sa.select(Course).where(Course.slug == slug, Course.published))
 
 
+def course_by_slug(session: orm.Session, slug: str) -> Course | None:
+    """Any course, published or not (authoring)."""
+    return session.scalar(sa.select(Course).where(Course.slug == slug))
+
+
 def course_by_id(session: orm.Session, course_id: int) -> Course | None:
     """Any course, published or not (administration)."""
     return session.get(Course, course_id)

@@ -1,5 +1,6 @@
 """Importing courses: store validated course folders in the database, one savepoint per course, skipped when
-unchanged; each item is stored by its kind's class (`lms.content.kinds`)."""
+unchanged; each item is stored by its kind's class (`lms.content.kinds`). A folder import is recorded as the
+course's newest source revision, and published (`services.revisions`)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ..content.kinds import kind_named
-from ..content.loader import link_kind, load_courses, resolve_relative
+from ..content.loader import find_course_dirs, link_kind, load_course, resolve_relative
 from ..content.render import LinkResolver, render_markdown
 from ..content.spec import CourseSpec, ItemSpec, Problem
-from ..models import Course, CourseAsset, CourseModule, Item, utcnow
+from ..models import Course, CourseAsset, CourseModule, Item, SourceRevision, utcnow
 from ..search.index import index_course
+from . import revisions
 from .teaching import sync_manifest_instructors
 
 
@@ -63,37 +65,83 @@ class ImportReport:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def import_courses(session: orm.Session, root: Path, *, force: bool = False) -> ImportReport:
+def import_courses(
+    session: orm.Session, root: Path, *, force: bool = False, record: bool = True, author_id: int | None = None
+) -> ImportReport:
     """Import every course folder under `root`; a course with errors is left out, the others go in.
 
-    The caller owns the transaction (commits or rolls back); each course is stored in its own savepoint.
+    With `record`, each imported folder becomes the course's newest source revision and its published one; a folder
+    that has not changed since it was last recorded is left alone (revisions published from the browser since then
+    stay). Publishing a revision imports its materialised folder without `record`. The caller owns the transaction
+    (commits or rolls back); each course is stored in its own savepoint.
     """
     report = ImportReport()
-    for result in load_courses(root):
-        report.problems.extend(result.problems)
-        spec = result.course
-        if spec is None:
-            report.failed.append(result.slug)
-            continue
-        existing = session.scalar(sa.select(Course).where(Course.slug == spec.slug))
-        if existing is not None and existing.content_hash == spec.content_hash and not force:
-            report.unchanged.append(spec.slug)
-            continue
-        try:
-            with session.begin_nested():
-                store_course(session, spec, existing)
-        except sa.exc.SQLAlchemyError as exc:
-            report.problems.append(
-                Problem(f"{spec.slug}/course.yml", 1, f"could not be stored: {exc.__class__.__name__}")
-            )
-            report.failed.append(spec.slug)
-            continue
-        except RenderError as exc:
-            report.problems.append(Problem(f"{spec.slug}/{exc.path}", 1, f"could not be rendered: {exc.reason}"))
-            report.failed.append(spec.slug)
-            continue
-        report.imported.append(spec.slug)
+    for folder in find_course_dirs(root):
+        import_course_folder(session, folder, report, force=force, record=record, author_id=author_id)
     return report
+
+
+def import_course_folder(
+    session: orm.Session,
+    folder: Path,
+    report: ImportReport,
+    *,
+    force: bool = False,
+    record: bool = True,
+    author_id: int | None = None,
+    courses_root: Path | None = None,
+) -> Course | None:
+    """Import one course folder (see `import_courses`), adding what happened to `report`; the course, unless the
+    folder had errors. Links to other courses may lead into `courses_root` (default: the folder's parent)."""
+    result = load_course(folder, courses_root=courses_root)
+    report.problems.extend(result.problems)
+    spec = result.course
+    if spec is None:
+        report.failed.append(result.slug)
+        return None
+    existing = session.scalar(sa.select(Course).where(Course.slug == spec.slug))
+    unchanged = existing is not None and existing.content_hash == spec.content_hash
+    if record and not force and not unchanged and _recorded_before(session, spec.slug, spec.content_hash):
+        unchanged = True
+    if unchanged and not force:
+        if record and revisions.head(session, spec.slug) is None:  # courses imported before revisions existed
+            _record(session, spec.slug, folder, spec.content_hash, author_id)
+        report.unchanged.append(spec.slug)
+        return existing
+    try:
+        with session.begin_nested():
+            course = store_course(session, spec, existing)
+            if record:
+                _record(session, spec.slug, folder, spec.content_hash, author_id)
+    except sa.exc.SQLAlchemyError as exc:
+        report.problems.append(Problem(f"{spec.slug}/course.yml", 1, f"could not be stored: {exc.__class__.__name__}"))
+        report.failed.append(spec.slug)
+        return None
+    except RenderError as exc:
+        report.problems.append(Problem(f"{spec.slug}/{exc.path}", 1, f"could not be rendered: {exc.reason}"))
+        report.failed.append(spec.slug)
+        return None
+    report.imported.append(spec.slug)
+    return course
+
+
+def _record(session: orm.Session, slug: str, folder: Path, folder_hash: str, author_id: int | None) -> None:
+    revision = revisions.record_folder(
+        session, slug, folder, author_id=author_id, message=f"import {folder.name}/", folder_hash=folder_hash
+    )
+    revisions.mark_published(session, revision, author_id)
+
+
+def _recorded_before(session: orm.Session, slug: str, folder_hash: str) -> bool:
+    """Whether the folder, as it is, was the course's last folder import: what is published since came from the
+    browser and is newer than the folder."""
+    last = session.scalar(
+        sa.select(SourceRevision.folder_hash)
+        .where(SourceRevision.course_slug == slug, SourceRevision.origin == "folder")
+        .order_by(SourceRevision.id.desc())
+        .limit(1)
+    )
+    return last == folder_hash
 
 
 class RenderError(ValueError):
@@ -181,6 +229,12 @@ def _fill_item(item: Item, spec: ItemSpec, course_slug: str) -> None:
     item.kind, item.title, item.minutes, item.required = spec.kind, spec.title, spec.minutes, spec.required
     item.body_html = stored.body_html
     item.data = {"path": spec.path, "objectives": spec.objectives, "tags": spec.tags, **stored.data}
+
+
+def resolver_for(course_slug: str, file_path: str) -> LinkResolver:
+    """How links written in the course file `file_path` become site links (the importer's rule; the authoring
+    preview uses it too)."""
+    return _resolver(course_slug, file_path)
 
 
 def _resolver(course_slug: str, file_path: str) -> LinkResolver:

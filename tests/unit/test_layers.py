@@ -128,7 +128,7 @@ def test_the_walk_sees_the_arrows():
 
 
 # The blueprints: they parse input, call services and render; every query lives in `lms/services/`.
-VIEWS = ("lms.main", "lms.auth", "lms.catalog", "lms.learn", "lms.dashboard", "lms.teach", "lms.admin")
+VIEWS = ("lms.main", "lms.auth", "lms.catalog", "lms.learn", "lms.dashboard", "lms.teach", "lms.admin", "lms.author")
 QUERYING = {"execute", "scalar", "scalars", "get", "query"}
 
 

@@ -10,7 +10,10 @@ from flask import Flask
 
 from lms.grading.grader import GradeItem, GradeResult
 from lms.models import Base, Course, Item
-from lms.services import exercises, learning, teaching
+from lms.services import exercises, learning, revisions, teaching
+from tests.conftest import FIXTURES as FIXTURE_ROOT
+
+FIXTURES = FIXTURE_ROOT / "courses"
 
 PROTECTED_GET = [
     "/me/",
@@ -232,6 +235,56 @@ ACCESS: dict[tuple[str, str], tuple[dict[str, str], dict[str, str], dict[str, Pa
         admins(Redirect("/admin/courses/{course_id}/instructors", writes=True)),
     ),
 }
+LESSON_PATH = "lessons/01-intro.md"
+EDITED_LESSON = (FIXTURES / "notebook-lab" / LESSON_PATH).read_text(encoding="utf-8") + "\n고친 문단입니다.\n"
+INSTRUCTORS = ["other_instructor", "course_instructor", "admin"]
+NOT_INSTRUCTORS = ["learner", "outsider", "org_manager"]
+
+
+def instructors(outcome: Page | Redirect) -> dict[str, Page | Redirect]:
+    """Any instructor and admins (pages not about one course)."""
+    return {"anonymous": LOGIN, **dict.fromkeys(NOT_INSTRUCTORS, FORBIDDEN), **dict.fromkeys(INSTRUCTORS, outcome)}
+
+
+ACCESS.update(
+    {
+        ("author.index", "GET"): (
+            {},
+            {},
+            {
+                **instructors(Page("노트북 실습실")),
+                "other_instructor": Page("공장 데이터 기초", absent="노트북 실습실"),
+            },
+        ),
+        ("author.new_course", "GET"): ({}, {}, instructors(Page("새 강좌 만들기"))),
+        ("author.new_course", "POST"): ({}, {"title": "x"}, instructors(Page("새 강좌 만들기", 422))),
+        ("author.course", "GET"): ({}, {}, course_instructors(Page("판 기록"))),
+        ("author.edit", "GET"): ({"path": LESSON_PATH}, {}, course_instructors(Page("미리 보기"))),
+        ("author.save", "POST"): (
+            {"path": LESSON_PATH},
+            {"text": EDITED_LESSON, "message": "문단 추가"},
+            course_instructors(Redirect(f"/author/notebook-lab/files/{LESSON_PATH}", writes=True)),
+        ),
+        ("author.preview", "POST"): (
+            {"path": LESSON_PATH},
+            {"text": "---\ntitle: t\nminutes: 1\n---\n**굵게**"},
+            course_instructors(Page("<strong>굵게</strong>")),
+        ),
+        ("author.history", "GET"): ({"path": LESSON_PATH}, {}, course_instructors(Page("파일 기록"))),
+        ("author.diff", "GET"): ({"path": LESSON_PATH}, {}, course_instructors(Page("판 비교"))),
+        ("author.restore", "POST"): (
+            {"path": LESSON_PATH},
+            {"revision": "{revision}"},
+            course_instructors(Redirect(f"/author/notebook-lab/history/{LESSON_PATH}", writes=True)),
+        ),
+        ("author.publish", "POST"): (
+            {},
+            {"revision": "{revision}"},
+            course_instructors(Redirect("/author/notebook-lab/", writes=True)),
+        ),
+        ("author.export", "GET"): ({}, {}, course_instructors(Page("notebook-lab/course.yml"))),
+    }
+)
 # Asked last: they change who is enrolled or signed in.
 LAST = [("catalog.enrol", "POST"), ("auth.logout", "POST")]
 
@@ -297,6 +350,7 @@ def world(actions, session) -> World:
             "user_id": str(bystander.id),
             "path": "data/sales.csv",
             "filename": "css/app.css",
+            "revision": str(revisions.head(session, "notebook-lab").id),
         },
         users={
             "learner": "learner@example.com",
@@ -331,7 +385,7 @@ def test_each_role_gets_what_the_access_table_declares(app, actions, client, ses
         url = build(rules[endpoint].rule, arguments)
         expected = outcomes[role]
         before = snapshot(session) if method == "POST" else None
-        data = {"csrf_token": actions.csrf(), **form}
+        data = {"csrf_token": actions.csrf(), **{key: filled(value, arguments) for key, value in form.items()}}
         response = client.get(url) if method == "GET" else client.post(url, data=data)
         got = f"{method} {url} as {role}: {response.status_code} {response.headers.get('Location', '')}"
         if isinstance(expected, Redirect):
@@ -347,6 +401,11 @@ def test_each_role_gets_what_the_access_table_declares(app, actions, client, ses
         if before is not None and not expected.writes and snapshot(session) != before:
             failures.append(f"{got}: changed the database")
     assert not failures, "\n".join(failures)
+
+
+def filled(value: str, arguments: dict[str, str]) -> str:
+    """A form value; "{name}" stands for a row's id from the world (e.g. the course's newest revision)."""
+    return arguments[value[1:-1]] if value.startswith("{") and value.endswith("}") else value
 
 
 def build(rule: str, values: dict[str, str]) -> str:
